@@ -1,0 +1,90 @@
+//! The plain data that flows between the stages: what the inputs said, what the encoder made of
+//! it, and what was refused on the way.
+
+/// One data point as an input gave it, before normalisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    /// The key as written; the prefix is joined on when `prefixed` is true.
+    pub key: String,
+    pub prefixed: bool,
+    pub dimensions: Vec<(String, String)>,
+    pub value: Value,
+    /// UTC milliseconds; `None` lets the server use its receive time.
+    pub timestamp: Option<i64>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    Gauge(f64),
+    /// A delta counter: the increase since the last report.
+    Count(f64),
+    Summary {
+        min: f64,
+        max: f64,
+        sum: f64,
+        count: u64,
+    },
+}
+
+impl Value {
+    /// The payload type a metadata line for this metric must name.
+    pub fn payload_type(&self) -> &'static str {
+        match self {
+            Value::Count(_) => "count",
+            Value::Gauge(_) | Value::Summary { .. } => "gauge",
+        }
+    }
+}
+
+/// Unit, description and display name of a metric key, sent as a metadata line (`#key ...`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metadata {
+    pub key: String,
+    pub prefixed: bool,
+    pub payload_type: &'static str,
+    pub unit: Option<String>,
+    pub description: Option<String>,
+    pub display_name: Option<String>,
+    pub origin: Origin,
+}
+
+/// Where a metric came from, as the user would look for it: `metrics.json $[2]`,
+/// `lines.txt:7`, `--metric #1`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin(pub String);
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Something from the inputs that will not be sent, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub origin: Origin,
+    pub error: String,
+}
+
+/// A note about something that is sent, but not exactly as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub origin: Origin,
+    pub warning: String,
+}
+
+/// Everything the inputs yielded.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub metrics: Vec<Metric>,
+    pub metadata: Vec<Metadata>,
+    pub refusals: Vec<Refusal>,
+}
+
+/// One encoded line of line protocol and the input it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub text: String,
+    pub origin: Origin,
+}

@@ -1,0 +1,209 @@
+//! Dynatrace's "classic" normalisation rules for metric keys, dimension keys and dimension
+//! values, and the number format of the line protocol. These follow the official
+//! `dynatrace-metric-utils` libraries (Python/Go/JS/.NET); the conformance tables under
+//! `tests/conformance/` pin them down case by case.
+
+use unicode_general_category::{get_general_category, GeneralCategory};
+
+pub const METRIC_KEY_MAX_CHARS: usize = 250;
+pub const DIMENSION_KEY_MAX_CHARS: usize = 100;
+pub const DIMENSION_VALUE_MAX_CHARS: usize = 250;
+
+/// Normalises a metric key. `None` means the key cannot be made valid (empty first section).
+pub fn metric_key(raw: &str) -> Option<String> {
+    let truncated = truncate_chars(raw, METRIC_KEY_MAX_CHARS);
+    let mut sections = truncated.split('.');
+    let first = sections.next().unwrap_or_default();
+    if first.chars().all(is_python_whitespace) {
+        return None;
+    }
+    let mut key = String::with_capacity(truncated.len());
+    normalize_section(
+        first,
+        |c| c.is_ascii_alphabetic() || c == '_',
+        is_metric_key_char,
+        &mut key,
+    );
+    for section in sections.filter(|s| !s.is_empty()) {
+        key.push('.');
+        normalize_section(
+            section,
+            |c| c.is_ascii_alphanumeric() || c == '_',
+            is_metric_key_char,
+            &mut key,
+        );
+    }
+    Some(key)
+}
+
+/// Normalises a dimension key. `None` means nothing is left and the dimension is dropped.
+pub fn dimension_key(raw: &str) -> Option<String> {
+    let truncated = truncate_chars(raw, DIMENSION_KEY_MAX_CHARS);
+    let mut key = String::with_capacity(truncated.len());
+    for section in truncated.split('.').filter(|s| !s.is_empty()) {
+        if !key.is_empty() {
+            key.push('.');
+        }
+        let lowered = section.to_lowercase();
+        normalize_section(
+            &lowered,
+            |c| c.is_ascii_lowercase() || c == '_',
+            is_dimension_key_char,
+            &mut key,
+        );
+    }
+    (!key.is_empty()).then_some(key)
+}
+
+/// Normalises and escapes a dimension value, ready to stand after `key=` in a line.
+pub fn dimension_value(raw: &str) -> String {
+    let mut escaped = String::with_capacity(raw.len() + 8);
+    let mut in_control_run = false;
+    for c in raw.chars().take(DIMENSION_VALUE_MAX_CHARS) {
+        if is_unicode_other(c) {
+            if !in_control_run {
+                escaped.push('_');
+            }
+            in_control_run = true;
+            continue;
+        }
+        in_control_run = false;
+        if matches!(c, '\\' | '"' | ',' | '=' | ' ') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    let mut escaped = truncate_chars(&escaped, DIMENSION_VALUE_MAX_CHARS).to_owned();
+    let trailing_backslashes = escaped.chars().rev().take_while(|&c| c == '\\').count();
+    if trailing_backslashes % 2 == 1 && trailing_backslashes < escaped.chars().count() {
+        escaped.pop();
+    }
+    escaped
+}
+
+/// Formats a number as the line protocol wants it: integral values without `.0`, scientific
+/// notation always with a decimal point (`1.0e+16`), NaN and infinities refused (`None`).
+pub fn format_number(value: f64) -> Option<String> {
+    if !value.is_finite() {
+        return None;
+    }
+    if value == 0.0 {
+        return Some("0".to_owned());
+    }
+    let magnitude = value.abs();
+    if !(1e-4..=1e15).contains(&magnitude) {
+        let scientific = format!("{value:e}");
+        let (mantissa, exponent) = scientific.split_once('e').expect("{:e} always has an e");
+        let (sign, digits) = match exponent.strip_prefix('-') {
+            Some(digits) => ('-', digits),
+            None => ('+', exponent),
+        };
+        let point = if mantissa.contains('.') { "" } else { ".0" };
+        return Some(format!("{mantissa}{point}e{sign}{digits:0>2}"));
+    }
+    // Display is the shortest representation that round-trips, and never uses an exponent.
+    Some(format!("{value}"))
+}
+
+fn normalize_section(
+    section: &str,
+    valid_start: impl Fn(char) -> bool,
+    valid_char: impl Fn(char) -> bool,
+    out: &mut String,
+) {
+    let rest = section.trim_start_matches(|c| !valid_start(c));
+    if rest.len() != section.len() {
+        out.push('_');
+    }
+    let mut in_invalid_run = false;
+    for c in rest.chars() {
+        if valid_char(c) {
+            out.push(c);
+            in_invalid_run = false;
+        } else if !in_invalid_run {
+            out.push('_');
+            in_invalid_run = true;
+        }
+    }
+}
+
+fn is_metric_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+fn is_dimension_key_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | ':')
+}
+
+/// Unicode general category C (control, format, surrogate, private use, unassigned).
+fn is_unicode_other(c: char) -> bool {
+    matches!(
+        get_general_category(c),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::Surrogate
+            | GeneralCategory::PrivateUse
+            | GeneralCategory::Unassigned
+    )
+}
+
+/// Python's `str.isspace`, which the reference implementation uses: Rust's whitespace plus the
+/// ASCII information separators.
+fn is_python_whitespace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+pub(crate) fn truncate_chars(s: &str, max_chars: usize) -> &str {
+    match s.char_indices().nth(max_chars) {
+        Some((end, _)) => &s[..end],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_key_sections() {
+        assert_eq!(
+            metric_key("keptn.load test.p95").as_deref(),
+            Some("keptn.load_test.p95")
+        );
+        assert_eq!(metric_key("1st.2nd").as_deref(), Some("_st.2nd"));
+        assert_eq!(metric_key("a..b.").as_deref(), Some("a.b"));
+        assert_eq!(metric_key(".a"), None);
+        assert_eq!(metric_key("  .a"), None);
+        assert_eq!(metric_key(""), None);
+    }
+
+    #[test]
+    fn dimension_keys_lowercase_and_drop_empty() {
+        assert_eq!(
+            dimension_key("Keptn Project").as_deref(),
+            Some("keptn_project")
+        );
+        assert_eq!(dimension_key("..."), None);
+        assert_eq!(dimension_key("0a.b").as_deref(), Some("_a.b"));
+    }
+
+    #[test]
+    fn dimension_values_escape_and_never_end_in_a_lone_backslash() {
+        assert_eq!(dimension_value("a b,c=d\"e\\"), "a\\ b\\,c\\=d\\\"e\\\\");
+        assert_eq!(dimension_value("tab\there\u{0}\u{1}"), "tab_here_");
+        let long = format!("{}\\", "a".repeat(249));
+        assert_eq!(dimension_value(&long), "a".repeat(249));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(format_number(42.0).as_deref(), Some("42"));
+        assert_eq!(format_number(-0.0).as_deref(), Some("0"));
+        assert_eq!(format_number(0.5).as_deref(), Some("0.5"));
+        assert_eq!(format_number(1e16).as_deref(), Some("1.0e+16"));
+        assert_eq!(format_number(1.5e-7).as_deref(), Some("1.5e-07"));
+        assert_eq!(format_number(1e15).as_deref(), Some("1000000000000000"));
+        assert_eq!(format_number(f64::NAN), None);
+        assert_eq!(format_number(f64::NEG_INFINITY), None);
+    }
+}

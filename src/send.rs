@@ -1,0 +1,460 @@
+//! Sending: line protocol to the metrics ingest endpoint in batches, with retries where a retry
+//! can help, and the server's answer kept line by line.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+use crate::config::Destination;
+use crate::model::{Line, Origin};
+use crate::secret::{redact, Secret};
+
+/// Every official client splits here (the OneAgent endpoint's hard limit).
+pub const MAX_LINES_PER_REQUEST: usize = 1_000;
+/// The documented payload limit is 1 MB.
+pub const MAX_BYTES_PER_REQUEST: usize = 1_000_000;
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+const MAX_MESSAGE_CHARS: usize = 500;
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Delivery {
+    pub requests: usize,
+    pub sent: usize,
+    pub ok: u64,
+    pub invalid: u64,
+    /// The lines Dynatrace named as invalid (it lists at most 10 per request).
+    pub invalid_lines: Vec<InvalidLine>,
+    pub warnings: Vec<ServerWarning>,
+    /// Why delivery stopped, if it did; the lines from there on were not sent.
+    pub failure: Option<String>,
+    pub unsent: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidLine {
+    /// 1-based position among all lines of this run, as `--dry-run` prints them.
+    pub line: usize,
+    pub error: String,
+    pub origin: Origin,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerWarning {
+    pub line: Option<usize>,
+    pub warning: String,
+    pub origin: Option<Origin>,
+}
+
+pub fn client(destination: &Destination) -> Result<Client> {
+    let mut builder = Client::builder()
+        .timeout(destination.timeout)
+        .connect_timeout(destination.timeout)
+        .user_agent(concat!("keptn-dt-metrics/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .danger_accept_invalid_certs(destination.insecure_tls);
+    if let Some(path) = &destination.ca_bundle {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("reading the CA bundle {}", path.display()))?;
+        for certificate in reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("{} is not a PEM certificate bundle", path.display()))?
+        {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder.build().context("setting up the HTTP client")
+}
+
+/// Splits `lines` into requests within the protocol's limits: index ranges into `lines`.
+pub fn batches(lines: &[Line]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, line) in lines.iter().enumerate() {
+        let size = line.text.len() + 1;
+        if index > start
+            && (index - start == MAX_LINES_PER_REQUEST || bytes + size > MAX_BYTES_PER_REQUEST)
+        {
+            ranges.push(start..index);
+            (start, bytes) = (index, 0);
+        }
+        bytes += size;
+    }
+    if start < lines.len() {
+        ranges.push(start..lines.len());
+    }
+    ranges
+}
+
+pub fn send_lines(client: &Client, destination: &Destination, lines: &[Line]) -> Delivery {
+    let mut delivery = Delivery::default();
+    for range in batches(lines) {
+        let batch = &lines[range.clone()];
+        let mut body = String::with_capacity(batch.iter().map(|l| l.text.len() + 1).sum());
+        for line in batch {
+            body.push_str(&line.text);
+            body.push('\n');
+        }
+        match post_with_retries(client, destination, body, &mut delivery.requests) {
+            Ok(answer) => {
+                delivery.sent += batch.len();
+                record_answer(&mut delivery, answer, range.start, lines);
+            }
+            Err(failure) => {
+                delivery.failure = Some(redact(&failure, destination.token.as_ref()));
+                delivery.unsent = lines.len() - range.start;
+                break;
+            }
+        }
+    }
+    delivery
+}
+
+/// What a request that reached Dynatrace and was not a delivery failure came back with.
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    body: String,
+    lines: usize,
+}
+
+fn post_with_retries(
+    client: &Client,
+    destination: &Destination,
+    body: String,
+    requests: &mut usize,
+) -> Result<Answer, String> {
+    let lines = body.lines().count();
+    let mut attempt = 0;
+    loop {
+        *requests += 1;
+        let mut request = client
+            .post(destination.metrics_url.clone())
+            .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(body.clone());
+        if let Some(token) = &destination.token {
+            request = request.header(AUTHORIZATION, authorization(token));
+        }
+        let retries_left = attempt < destination.retries;
+        match request.send() {
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = retry_after(&response);
+                let body = response.text().unwrap_or_default();
+                if status.is_success() || status == StatusCode::BAD_REQUEST {
+                    return Ok(Answer {
+                        status,
+                        body,
+                        lines,
+                    });
+                }
+                let retryable =
+                    status == StatusCode::TOO_MANY_REQUESTS || matches!(status.as_u16(), 502..=504);
+                if retryable && retries_left {
+                    std::thread::sleep(retry_after.unwrap_or_else(|| backoff(attempt)));
+                } else {
+                    return Err(describe_status(status, &body, destination, attempt + 1));
+                }
+            }
+            Err(error) if error.is_connect() && retries_left => {
+                std::thread::sleep(backoff(attempt));
+            }
+            Err(error) => {
+                return Err(format!(
+                    "could not reach {} after {} attempt(s): {}",
+                    destination.metrics_url,
+                    attempt + 1,
+                    error_chain(&error)
+                ))
+            }
+        }
+        attempt += 1;
+    }
+}
+
+fn authorization(token: &Secret) -> HeaderValue {
+    let mut value = HeaderValue::from_str(&format!("Api-Token {}", token.expose()))
+        .expect("the token was checked when the configuration was read");
+    value.set_sensitive(true);
+    value
+}
+
+fn retry_after(response: &Response) -> Option<Duration> {
+    let seconds: u64 = response
+        .headers()
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_WAIT))
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500 << attempt.min(6)).min(MAX_RETRY_WAIT)
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn describe_status(
+    status: StatusCode,
+    body: &str,
+    destination: &Destination,
+    attempts: u32,
+) -> String {
+    let url = &destination.metrics_url;
+    let hint = match status.as_u16() {
+        401 => "the API token is missing, invalid or expired: check DT_API_TOKEN".to_owned(),
+        403 => {
+            "the API token lacks the scope metrics.ingest: create one with that scope".to_owned()
+        }
+        404 => format!(
+            "nothing answers at {url}: check DT_TENANT (https://{{env-id}}.live.dynatrace.com, or \
+             https://{{domain}}/e/{{env-id}} for Managed)"
+        ),
+        413 => "the request was too large for Dynatrace".to_owned(),
+        429 => {
+            format!("Dynatrace is throttling this environment (still after {attempts} attempts)")
+        }
+        300..=399 => format!("{url} redirects elsewhere; set DT_TENANT to the URL it redirects to"),
+        500..=599 => format!(
+            "Dynatrace had a server-side problem after {attempts} attempt(s) (503 can mean ingest \
+             is paused)"
+        ),
+        _ => format!("unexpected answer from {url}"),
+    };
+    match server_message(body) {
+        Some(message) => format!("Dynatrace answered {status}: {hint}; it said: {message}"),
+        None => format!("Dynatrace answered {status}: {hint}"),
+    }
+}
+
+fn server_message(body: &str) -> Option<String> {
+    let message = serde_json::from_str::<ValidationResponse>(body)
+        .ok()
+        .and_then(|r| r.error)
+        .and_then(|e| e.message)
+        .unwrap_or_else(|| body.trim().to_owned());
+    if message.is_empty() {
+        return None;
+    }
+    let shortened: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    Some(shortened)
+}
+
+/// Dynatrace's ValidationResponse in all the spellings its endpoints and docs use.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ValidationResponse {
+    #[serde(alias = "linesValid")]
+    lines_ok: Option<u64>,
+    lines_invalid: Option<u64>,
+    error: Option<ErrorBody>,
+    warnings: Option<WarningsBody>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody {
+    message: Option<String>,
+    #[serde(default)]
+    invalid_lines: Vec<InvalidLineBody>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InvalidLineBody {
+    line: usize,
+    #[serde(default)]
+    error: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WarningsBody {
+    message: Option<String>,
+    #[serde(default, alias = "changedMetricKeys")]
+    warning_lines: Vec<WarningLineBody>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WarningLineBody {
+    line: Option<usize>,
+    #[serde(alias = "message")]
+    warning: Option<String>,
+}
+
+fn record_answer(delivery: &mut Delivery, answer: Answer, first_index: usize, lines: &[Line]) {
+    let parsed = serde_json::from_str::<ValidationResponse>(&answer.body).ok();
+    let Some(response) = parsed else {
+        if answer.status.is_success() {
+            delivery.ok += answer.lines as u64;
+        } else {
+            delivery.invalid += answer.lines as u64;
+            let message = server_message(&answer.body).unwrap_or_else(|| "no reason given".into());
+            delivery.warnings.push(ServerWarning {
+                line: None,
+                warning: format!(
+                    "Dynatrace refused the request ({}): {message}",
+                    answer.status
+                ),
+                origin: None,
+            });
+        }
+        return;
+    };
+    let listed = response.error.as_ref().map_or(0, |e| e.invalid_lines.len()) as u64;
+    let invalid = response
+        .lines_invalid
+        .unwrap_or(if answer.status.is_success() {
+            0
+        } else {
+            listed
+        });
+    delivery.invalid += invalid;
+    delivery.ok += response
+        .lines_ok
+        .unwrap_or_else(|| (answer.lines as u64).saturating_sub(invalid));
+    let locate = |line: usize| -> (usize, Option<&Line>) {
+        let global = first_index + line;
+        (
+            global,
+            line.checked_sub(1).and_then(|i| lines.get(first_index + i)),
+        )
+    };
+    if let Some(error) = response.error {
+        for invalid in error.invalid_lines {
+            let (line, sent) = locate(invalid.line);
+            delivery.invalid_lines.push(InvalidLine {
+                line,
+                error: invalid.error,
+                origin: sent.map(|l| l.origin.clone()).unwrap_or_default(),
+                text: sent.map(|l| l.text.clone()).unwrap_or_default(),
+            });
+        }
+    }
+    if let Some(warnings) = response.warnings {
+        if warnings.warning_lines.is_empty() {
+            if let Some(message) = warnings.message.clone() {
+                delivery.warnings.push(ServerWarning {
+                    line: None,
+                    warning: message,
+                    origin: None,
+                });
+            }
+        }
+        for warning in warnings.warning_lines {
+            let located = warning.line.map(locate);
+            delivery.warnings.push(ServerWarning {
+                line: located.map(|(line, _)| line),
+                warning: warning
+                    .warning
+                    .or(warnings.message.clone())
+                    .unwrap_or_default(),
+                origin: located.and_then(|(_, sent)| sent.map(|l| l.origin.clone())),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(texts: &[&str]) -> Vec<Line> {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Line {
+                text: (*t).to_owned(),
+                origin: Origin(format!("in:{}", i + 1)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_split_at_1000_lines_and_1_mb() {
+        let many = lines(&["a.b 1"; 2500]);
+        assert_eq!(batches(&many), vec![0..1000, 1000..2000, 2000..2500]);
+        let big_line = "x".repeat(400_000);
+        let big = lines(&[&big_line, &big_line, &big_line]);
+        assert_eq!(batches(&big), vec![0..2, 2..3]);
+        assert!(batches(&[]).is_empty());
+    }
+
+    fn answer(status: u16, body: &str, lines: usize) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: body.into(),
+            lines,
+        }
+    }
+
+    #[test]
+    fn partial_answer_maps_lines_back_to_inputs() {
+        let sent = lines(&["a 1", "b 2", "c 3", "d 4"]);
+        let mut delivery = Delivery::default();
+        // The second request of a run, holding lines 3 and 4.
+        record_answer(
+            &mut delivery,
+            answer(
+                400,
+                r#"{"linesOk":1,"linesInvalid":1,"error":{"code":400,"message":"1 invalid lines",
+                   "invalidLines":[{"line":2,"error":"bad value"}]},
+                   "warnings":{"message":"w","warningLines":[{"line":1,"warning":"key changed"}]}}"#,
+                2,
+            ),
+            2,
+            &sent,
+        );
+        assert_eq!((delivery.ok, delivery.invalid), (1, 1));
+        assert_eq!(
+            delivery.invalid_lines,
+            vec![InvalidLine {
+                line: 4,
+                error: "bad value".into(),
+                origin: Origin("in:4".into()),
+                text: "d 4".into()
+            }]
+        );
+        assert_eq!(delivery.warnings[0].line, Some(3));
+        assert_eq!(delivery.warnings[0].origin, Some(Origin("in:3".into())));
+    }
+
+    #[test]
+    fn other_spellings() {
+        let sent = lines(&["a 1", "b 2"]);
+        let mut delivery = Delivery::default();
+        record_answer(
+            &mut delivery,
+            answer(
+                202,
+                r#"{"linesValid":2,"linesInvalid":0,"error":null,
+                   "warnings":{"changedMetricKeys":[{"line":2,"message":"b changed to b.gauge"}]}}"#,
+                2,
+            ),
+            0,
+            &sent,
+        );
+        assert_eq!((delivery.ok, delivery.invalid), (2, 0));
+        assert_eq!(delivery.warnings[0].warning, "b changed to b.gauge");
+        let mut empty_body = Delivery::default();
+        record_answer(&mut empty_body, answer(202, "", 2), 0, &sent);
+        assert_eq!(empty_body.ok, 2);
+    }
+}
