@@ -52,6 +52,12 @@ pub fn dimension_key(raw: &str) -> Option<String> {
             &mut key,
         );
     }
+    // Lowercasing can lengthen a key (`İ` becomes `i̇`, normalised to `i_`); the limit holds
+    // for the result, so cut again (the reference libraries do not, and send over-long keys).
+    if key.len() > DIMENSION_KEY_MAX_CHARS {
+        key.truncate(DIMENSION_KEY_MAX_CHARS);
+        key.truncate(key.trim_end_matches('.').len());
+    }
     (!key.is_empty()).then_some(key)
 }
 
@@ -185,6 +191,9 @@ mod tests {
         );
         assert_eq!(dimension_key("..."), None);
         assert_eq!(dimension_key("0a.b").as_deref(), Some("_a.b"));
+        let lengthened = dimension_key(&"\u{130}".repeat(100)).unwrap();
+        assert_eq!(lengthened.len(), DIMENSION_KEY_MAX_CHARS);
+        assert!(lengthened.starts_with("i_i_"));
     }
 
     #[test]
