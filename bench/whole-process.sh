@@ -27,9 +27,8 @@ PY
     -n keptn-dt-metrics "$bin --input $work/metrics-$n.json" \
     -n app.py "env METRICS_JSON=$work/metrics-$n.json python3 $peers/app.py" >/dev/null
   cat "$work/h-$n.md"
-  for cmd in "$bin --input $work/metrics-$n.json" "env METRICS_JSON=$work/metrics-$n.json python3 $peers/app.py"; do
-    rss=$(/usr/bin/time -f %M $cmd 2>&1 >/dev/null | tail -1)
-    echo "peak RSS $((rss / 1024)) MiB: ${cmd%% *}"
-  done
+  rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+  echo "peak RSS: keptn-dt-metrics $(( $(rss $bin --input "$work/metrics-$n.json") / 1024 )) MiB," \
+    "app.py $(( $(METRICS_JSON=$work/metrics-$n.json rss python3 "$peers/app.py") / 1024 )) MiB"
 done
 ls -l "$bin" | awk '{printf "binary size: %.1f MiB\n", $5 / 1048576}'

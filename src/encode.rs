@@ -42,7 +42,10 @@ impl<'a> Encoder<'a> {
     }
 
     pub fn encode(&self, inputs: &Inputs) -> Encoded {
-        let mut encoded = Encoded::default();
+        let mut encoded = Encoded {
+            refusals: inputs.refusals.clone(),
+            ..Encoded::default()
+        };
         self.encode_metadata(&inputs.metadata, &mut encoded);
         encoded.lines.reserve(inputs.metrics.len());
         for metric in &inputs.metrics {
@@ -140,36 +143,41 @@ impl<'a> Encoder<'a> {
             self.check_timestamp(timestamp)?;
         }
 
-        let mut dimensions = self.default_dimensions.clone();
-        for (raw_key, raw_value) in &metric.dimensions {
-            let Some(key) = normalize::dimension_key(raw_key) else {
-                warnings.push(Warning {
-                    origin: metric.origin.clone(),
-                    warning: format!(
-                        "dimension key `{raw_key}` has no valid characters; the dimension was dropped"
-                    ),
-                });
-                continue;
-            };
-            let value = normalize::dimension_value(raw_value);
-            if value.is_empty() {
-                continue;
-            }
-            set_dimension(&mut dimensions, key, value);
-        }
-        for (key, value) in &self.static_dimensions {
-            if let Some((_, own)) = dimensions.iter().find(|(k, _)| k == key) {
-                if own != value && !self.default_dimensions.iter().any(|(k, _)| k == key) {
+        let own: Dimensions = metric
+            .dimensions
+            .iter()
+            .filter_map(|(raw_key, raw_value)| {
+                let Some(key) = normalize::dimension_key(raw_key) else {
                     warnings.push(Warning {
                         origin: metric.origin.clone(),
                         warning: format!(
-                            "dimension `{key}` comes from the Keptn context; the metric's value \
-                             `{own}` was replaced by `{value}`"
+                            "dimension key `{raw_key}` has no valid characters; the dimension was dropped"
                         ),
                     });
-                }
+                    return None;
+                };
+                let value = normalize::dimension_value(raw_value);
+                (!value.is_empty()).then_some((key, value))
+            })
+            .collect();
+        let mut dimensions: Vec<(&str, &str)> = Vec::with_capacity(
+            self.default_dimensions.len() + own.len() + self.static_dimensions.len(),
+        );
+        for (key, value) in self.default_dimensions.iter().chain(&own) {
+            set_dimension(&mut dimensions, key, value);
+        }
+        for (key, value) in &self.static_dimensions {
+            let replaced_own = own.iter().find(|(k, _)| k == key);
+            if let Some((_, own_value)) = replaced_own.filter(|(_, v)| v != value) {
+                warnings.push(Warning {
+                    origin: metric.origin.clone(),
+                    warning: format!(
+                        "dimension `{key}` comes from the Keptn context; the metric's value \
+                         `{own_value}` was replaced by `{value}`"
+                    ),
+                });
             }
-            set_dimension(&mut dimensions, key.clone(), value.clone());
+            set_dimension(&mut dimensions, key, value);
         }
         if dimensions.len() > MAX_DIMENSIONS {
             return Err(format!(
@@ -179,8 +187,9 @@ impl<'a> Encoder<'a> {
         }
 
         let mut line = key;
+        let dimensions_len: usize = dimensions.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        line.reserve(dimensions_len + payload.len() + 16);
         for (key, value) in &dimensions {
-            line.reserve(key.len() + value.len() + 2);
             line.push(',');
             line.push_str(key);
             line.push('=');
@@ -298,17 +307,25 @@ fn quoted(text: &str) -> String {
 }
 
 fn normalized_dimensions(raw: &[(String, String)]) -> Dimensions {
-    let mut dimensions = Dimensions::new();
-    for (key, value) in raw {
-        let value = normalize::dimension_value(value);
-        if let (Some(key), false) = (normalize::dimension_key(key), value.is_empty()) {
-            set_dimension(&mut dimensions, key, value);
-        }
+    let mut dimensions: Vec<(&str, &str)> = Vec::new();
+    let normalized: Dimensions = raw
+        .iter()
+        .filter_map(|(key, value)| {
+            let value = normalize::dimension_value(value);
+            Some((normalize::dimension_key(key)?, value)).filter(|(_, v)| !v.is_empty())
+        })
+        .collect();
+    for (key, value) in &normalized {
+        set_dimension(&mut dimensions, key, value);
     }
     dimensions
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
-fn set_dimension(dimensions: &mut Dimensions, key: String, value: String) {
+/// Sets `key` to `value`; a key already present keeps its place and takes the new value.
+fn set_dimension<'a>(dimensions: &mut Vec<(&'a str, &'a str)>, key: &'a str, value: &'a str) {
     match dimensions.iter_mut().find(|(k, _)| *k == key) {
         Some(existing) => existing.1 = value,
         None => dimensions.push((key, value)),
@@ -409,6 +426,22 @@ mod tests {
         let mut many = metric("x", Value::Gauge(1.0));
         many.dimensions = (0..49).map(|i| (format!("d{i}"), "v".into())).collect();
         assert!(err(many).contains("at most 50"));
+    }
+
+    #[test]
+    fn refusals_from_the_inputs_are_carried_into_the_result() {
+        let settings = settings();
+        let refusal = Refusal {
+            origin: Origin("m.json $[1]".into()),
+            error: "`value` is missing".into(),
+        };
+        let encoded = Encoder::new(&settings, NOW).encode(&Inputs {
+            metrics: vec![metric("ok", Value::Gauge(1.0))],
+            refusals: vec![refusal.clone()],
+            ..Inputs::default()
+        });
+        assert_eq!(encoded.refusals, vec![refusal]);
+        assert_eq!(encoded.lines.len(), 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
 use crate::config::Sources;
@@ -82,8 +83,9 @@ fn read_source(path: &Path, stdin: &mut dyn Read) -> Result<(String, String)> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct JsonDocument {
-    metrics: Vec<Json>,
+struct JsonDocument<'a> {
+    #[serde(borrow)]
+    metrics: Vec<&'a RawValue>,
     #[serde(default)]
     dimensions: Map<String, Json>,
 }
@@ -123,20 +125,30 @@ enum JsonTimestamp {
 }
 
 pub fn read_json_document(name: &str, text: &str, inputs: &mut Inputs) -> Result<()> {
-    let document: Json = serde_json::from_str(text).with_context(|| {
+    let not_json = || {
         format!("{name} is not valid JSON (expected a list of metrics or {{\"metrics\": [...]}})")
-    })?;
-    let (entries, shared_dimensions, path) = match document {
-        Json::Array(entries) => (entries, Map::new(), "$"),
-        Json::Object(_) => {
-            let document: JsonDocument = serde_path_to_error::deserialize(document)
-                .map_err(|e| anyhow::anyhow!("{name}: {}", describe_json_error(&e)))?;
+    };
+    // Entries stay raw until each is read on its own, so that one bad entry is refused alone.
+    let (entries, shared_dimensions, path) = match text.trim_start().chars().next() {
+        Some('[') => {
+            let entries: Vec<&RawValue> = serde_json::from_str(text).with_context(not_json)?;
+            (entries, Map::new(), "$")
+        }
+        Some('{') => {
+            serde_json::from_str::<&RawValue>(text).with_context(not_json)?;
+            let document: JsonDocument =
+                serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
+                    .map_err(|e| anyhow::anyhow!("{name}: {}", describe_json_error(&e)))?;
             (document.metrics, document.dimensions, "$.metrics")
         }
-        _ => bail!("{name}: expected a JSON list of metrics or an object {{\"metrics\": [...]}}"),
+        _ => {
+            serde_json::from_str::<&RawValue>(text).with_context(not_json)?;
+            bail!("{name}: expected a JSON list of metrics or an object {{\"metrics\": [...]}}")
+        }
     };
     let shared = json_dimensions(&shared_dimensions)
         .map_err(|e| anyhow::anyhow!("{name} $.dimensions: {e}"))?;
+    inputs.metrics.reserve(entries.len());
     for (index, entry) in entries.into_iter().enumerate() {
         let origin = Origin(format!("{name} {path}[{index}]"));
         match json_metric(entry, &shared, origin.clone()) {
@@ -150,20 +162,28 @@ pub fn read_json_document(name: &str, text: &str, inputs: &mut Inputs) -> Result
     Ok(())
 }
 
+/// `` `dimensions.team`: invalid type ... `` without serde_json's line and column, which count
+/// within the entry rather than the file; the JSON path locates it instead.
 fn describe_json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let message = e.inner().to_string();
+    let message = match e.inner().line() {
+        0 => message.as_str(),
+        _ => message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m),
+    };
     match e.path().to_string().as_str() {
-        "." => e.inner().to_string(),
-        path => format!("`{path}`: {}", e.inner()),
+        "." => message.to_owned(),
+        path => format!("`{path}`: {message}"),
     }
 }
 
 fn json_metric(
-    entry: Json,
+    entry: &RawValue,
     shared_dimensions: &[(String, String)],
     origin: Origin,
 ) -> Result<(Metric, Option<Metadata>), String> {
     let raw: JsonMetric =
-        serde_path_to_error::deserialize(entry).map_err(|e| describe_json_error(&e))?;
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(entry.get()))
+            .map_err(|e| describe_json_error(&e))?;
     let has_summary_fields =
         raw.min.is_some() || raw.max.is_some() || raw.sum.is_some() || raw.count.is_some();
     let kind = match raw.kind {
