@@ -168,7 +168,9 @@ fn describe_json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> Str
     let message = e.inner().to_string();
     let message = match e.inner().line() {
         0 => message.as_str(),
-        _ => message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m),
+        _ => message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m),
     };
     match e.path().to_string().as_str() {
         "." => message.to_owned(),

@@ -186,7 +186,7 @@ impl Report {
             )?;
         }
         more(out, l.invalid_lines.len(), "invalid lines")?;
-        if l.unlisted_invalid > 0 {
+        if l.unlisted_invalid > 0 && !l.invalid_lines.is_empty() {
             writeln!(
                 out,
                 "invalid: {} more line(s) that Dynatrace did not name (it names at most 10 per request)",

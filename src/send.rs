@@ -143,7 +143,11 @@ fn post_with_retries(
             Ok(response) => {
                 let status = response.status();
                 let retry_after = retry_after(&response);
-                let body = response.text().unwrap_or_default();
+                // A server message may echo the request's headers.
+                let body = redact(
+                    &response.text().unwrap_or_default(),
+                    destination.token.as_ref(),
+                );
                 if status.is_success() || status == StatusCode::BAD_REQUEST {
                     return Ok(Answer {
                         status,
@@ -246,12 +250,11 @@ fn describe_status(
 }
 
 fn server_message(body: &str) -> Option<String> {
-    let message = serde_json::from_str::<ValidationResponse>(body)
-        .ok()
-        .and_then(|r| r.error)
-        .and_then(|e| e.message)
-        .unwrap_or_else(|| body.trim().to_owned());
-    if message.is_empty() {
+    let message = match serde_json::from_str::<ValidationResponse>(body) {
+        Ok(response) => response.error.and_then(|e| e.message).unwrap_or_default(),
+        Err(_) => body.trim().to_owned(),
+    };
+    if message.trim().is_empty() {
         return None;
     }
     let shortened: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
@@ -318,18 +321,28 @@ fn record_answer(delivery: &mut Delivery, answer: Answer, first_index: usize, li
         }
         return;
     };
-    let listed = response.error.as_ref().map_or(0, |e| e.invalid_lines.len()) as u64;
-    let invalid = response
-        .lines_invalid
-        .unwrap_or(if answer.status.is_success() {
-            0
-        } else {
-            listed
-        });
+    let sent = answer.lines as u64;
+    let invalid = match (response.lines_invalid, response.lines_ok) {
+        (Some(invalid), _) => invalid,
+        (None, Some(ok)) => sent.saturating_sub(ok),
+        // A 400 that counts nothing refused the whole request.
+        (None, None) if !answer.status.is_success() => sent,
+        (None, None) => 0,
+    };
     delivery.invalid += invalid;
-    delivery.ok += response
-        .lines_ok
-        .unwrap_or_else(|| (answer.lines as u64).saturating_sub(invalid));
+    delivery.ok += response.lines_ok.unwrap_or(sent.saturating_sub(invalid));
+    let listed = response.error.as_ref().map_or(0, |e| e.invalid_lines.len());
+    if invalid > 0 && listed == 0 {
+        let message = server_message(&answer.body).unwrap_or_else(|| "no reason given".into());
+        delivery.warnings.push(ServerWarning {
+            line: None,
+            warning: format!(
+                "Dynatrace refused {invalid} line(s) without naming them ({}): {message}",
+                answer.status
+            ),
+            origin: None,
+        });
+    }
     let locate = |line: usize| -> (usize, Option<&Line>) {
         let global = first_index + line;
         (

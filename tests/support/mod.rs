@@ -1,0 +1,287 @@
+//! Helpers for the CLI tests: a fake Dynatrace metrics ingest endpoint that records what it is
+//! sent, a scratch directory per test, and a way to run the real binary with nothing from the
+//! developer's environment.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use serde_json::Value as Json;
+
+/// The ingest path below a tenant's base URL.
+pub const INGEST_PATH: &str = "/api/v2/metrics/ingest";
+
+/// One request as the fake Dynatrace received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    /// Header names lowercased, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body's lines (line protocol: one data point per line).
+    pub fn lines(&self) -> Vec<&str> {
+        self.body.lines().collect()
+    }
+}
+
+/// What the fake Dynatrace answers to one request.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: impl Into<String>) -> Reply {
+        Reply {
+            status,
+            body: body.into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+        }
+    }
+
+    /// 202 as Dynatrace sends it when all `lines` were accepted.
+    pub fn accepted(lines: usize) -> Reply {
+        Reply::json(
+            202,
+            format!(r#"{{"linesOk":{lines},"linesInvalid":0,"error":null}}"#),
+        )
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+type Responder = dyn Fn(&Recorded, usize) -> Reply + Send + Sync;
+
+/// An HTTP server on 127.0.0.1 that answers like the metrics ingest API and records requests.
+pub struct FakeDynatrace {
+    server: Arc<tiny_http::Server>,
+    stopping: Arc<AtomicBool>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    thread: Option<JoinHandle<()>>,
+    url: String,
+}
+
+impl FakeDynatrace {
+    /// Answers every request with `respond(request, index)`, `index` counting from 0.
+    pub fn start(respond: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static) -> Self {
+        let respond: Arc<Responder> = Arc::new(respond);
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1:0"));
+        let port = server.server_addr().to_ip().expect("an IP address").port();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let thread = {
+            let (server, stopping, requests) = (server.clone(), stopping.clone(), requests.clone());
+            std::thread::spawn(move || loop {
+                let mut request = match server.recv() {
+                    Ok(request) => request,
+                    Err(_) if stopping.load(Ordering::SeqCst) => return,
+                    Err(_) => continue,
+                };
+                let mut body = String::new();
+                request
+                    .as_reader()
+                    .read_to_string(&mut body)
+                    .expect("a UTF-8 request body");
+                let recorded = Recorded {
+                    method: request.method().to_string(),
+                    path: request.url().to_owned(),
+                    headers: request
+                        .headers()
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.field.as_str().as_str().to_ascii_lowercase(),
+                                h.value.as_str().to_owned(),
+                            )
+                        })
+                        .collect(),
+                    body,
+                };
+                let index = {
+                    let mut all = requests.lock().unwrap();
+                    all.push(recorded.clone());
+                    all.len() - 1
+                };
+                let reply = respond(&recorded, index);
+                let mut response =
+                    tiny_http::Response::from_string(reply.body).with_status_code(reply.status);
+                for (name, value) in &reply.headers {
+                    response = response.with_header(
+                        tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
+                            .expect("a valid header"),
+                    );
+                }
+                let _ = request.respond(response);
+            })
+        };
+        FakeDynatrace {
+            server,
+            stopping,
+            requests,
+            thread: Some(thread),
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Accepts every line of every request.
+    pub fn accepting() -> Self {
+        FakeDynatrace::start(|request, _| Reply::accepted(request.lines().len()))
+    }
+
+    /// Answers the requests with `replies` in order; the last one answers all further requests.
+    pub fn scripted(replies: Vec<Reply>) -> Self {
+        assert!(!replies.is_empty());
+        FakeDynatrace::start(move |_, index| replies[index.min(replies.len() - 1)].clone())
+    }
+
+    /// The tenant's base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakeDynatrace {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A URL where nothing listens: a port bound and released again.
+pub fn refused_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A scratch directory for one test, removed afterwards; the binary runs inside it, so inputs
+/// are named as a user would name them (`lines.txt:3`, `metrics.json $[1]`).
+pub struct Workdir {
+    path: PathBuf,
+}
+
+impl Workdir {
+    pub fn new(name: &str) -> Workdir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "cli-{name}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create the scratch directory");
+        Workdir { path }
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> &Workdir {
+        std::fs::write(self.path.join(name), text).expect("write a test input");
+        self
+    }
+
+    /// The binary, run in this directory with an empty environment.
+    pub fn cli(&self) -> Cli {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_keptn-dt-metrics"));
+        command
+            .env_clear()
+            .current_dir(&self.path)
+            .stdin(Stdio::null());
+        Cli { command }
+    }
+}
+
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+pub struct Cli {
+    command: Command,
+}
+
+impl Cli {
+    pub fn args<I, S>(mut self, args: I) -> Cli
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Cli {
+        self.command.env(name, value);
+        self
+    }
+
+    /// DT_TENANT and DT_API_TOKEN.
+    pub fn credentials(self, tenant: &str, token: &str) -> Cli {
+        self.env("DT_TENANT", tenant).env("DT_API_TOKEN", token)
+    }
+
+    pub fn run(mut self) -> Output {
+        let output = self.command.output().expect("run keptn-dt-metrics");
+        Output {
+            code: output.status.code().expect("an exit code, not a signal"),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Asserts the exit code, showing both streams when it is wrong.
+    pub fn expect_code(&self, code: i32) -> &Output {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// The `--output json` report.
+    pub fn json(&self) -> Json {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not a JSON report ({e}):\n{}\n--- stderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
