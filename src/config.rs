@@ -10,6 +10,7 @@ use clap::{Parser, ValueEnum};
 use reqwest::Url;
 use serde::Deserialize;
 
+use crate::enrichment;
 use crate::secret::Secret;
 
 pub const DEFAULT_PREFIX: &str = "keptn";
@@ -120,6 +121,16 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", help_heading = "Keptn context")]
     pub keptn_service: Option<String>,
 
+    /// Keptn context ID of the sequence, the dimension keptn_context; job/config.yaml passes
+    /// it from the event ($.shkeptncontext) [env: KEPTN_CONTEXT]
+    #[arg(long, value_name = "ID", help_heading = "Keptn context")]
+    pub keptn_context: Option<String>,
+
+    /// Type of the triggering event, the dimension keptn_event_type; job/config.yaml passes it
+    /// from the event ($.type) [env: KEPTN_EVENT_TYPE]
+    #[arg(long, value_name = "TYPE", help_heading = "Keptn context")]
+    pub keptn_event_type: Option<String>,
+
     /// An event label, the dimension <key> (repeatable) [env: LABELS_<KEY>]
     #[arg(
         long = "label",
@@ -127,6 +138,16 @@ pub struct Cli {
         help_heading = "Keptn context"
     )]
     pub labels: Vec<String>,
+
+    /// Do not add the dimensions from Dynatrace's metadata files (written by OneAgent or the
+    /// Dynatrace operator) [env: DT_METADATA_ENRICHMENT=false]
+    #[arg(long, help_heading = "Keptn context")]
+    pub no_metadata_enrichment: bool,
+
+    /// Where the metadata files are (dt_metadata.properties, dt_host_metadata.properties)
+    /// [env: DT_METADATA_DIR] [default: /var/lib/dynatrace/enrichment]
+    #[arg(long, value_name = "DIR", help_heading = "Keptn context")]
+    pub metadata_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -152,6 +173,10 @@ pub struct Env {
     pub keptn_project: Option<String>,
     pub keptn_stage: Option<String>,
     pub keptn_service: Option<String>,
+    pub keptn_context: Option<String>,
+    pub keptn_event_type: Option<String>,
+    pub dt_metadata_enrichment: Option<String>,
+    pub dt_metadata_dir: Option<PathBuf>,
     #[serde(skip)]
     pub labels: BTreeMap<String, String>,
 }
@@ -254,6 +279,11 @@ impl Config {
             ("keptn_project", cli.keptn_project.or(env.keptn_project)),
             ("keptn_stage", cli.keptn_stage.or(env.keptn_stage)),
             ("keptn_service", cli.keptn_service.or(env.keptn_service)),
+            ("keptn_context", cli.keptn_context.or(env.keptn_context)),
+            (
+                "keptn_event_type",
+                cli.keptn_event_type.or(env.keptn_event_type),
+            ),
         ];
         for (key, value) in context {
             if let Some(value) = value {
@@ -266,6 +296,18 @@ impl Config {
             parse_pairs(cli.labels.iter().map(String::as_str), "--label")?,
         );
         static_dimensions.extend(labels);
+        let enrichment_on = match &env.dt_metadata_enrichment {
+            None => true,
+            setting => parse_bool(setting, "DT_METADATA_ENRICHMENT")?,
+        };
+        if enrichment_on && !cli.no_metadata_enrichment {
+            let dir = cli
+                .metadata_dir
+                .or(env.dt_metadata_dir)
+                .unwrap_or_else(|| PathBuf::from(enrichment::DEFAULT_DIR));
+            // Top precedence, as with the official clients.
+            merge_pairs(&mut static_dimensions, enrichment::read_metadata(&dir));
+        }
 
         let destination = if cli.dry_run {
             None
@@ -325,6 +367,16 @@ impl Env {
         clear(&mut self.keptn_project);
         clear(&mut self.keptn_stage);
         clear(&mut self.keptn_service);
+        clear(&mut self.keptn_context);
+        clear(&mut self.keptn_event_type);
+        clear(&mut self.dt_metadata_enrichment);
+        if self
+            .dt_metadata_dir
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            self.dt_metadata_dir = None;
+        }
         if self
             .dt_api_token
             .as_ref()
@@ -560,6 +612,59 @@ mod tests {
         };
         let err = Config::resolve(cli(&["-m", "x=1"]), env).unwrap_err();
         assert!(format!("{err:#}").contains("DT_API_TOKEN is not set"));
+    }
+
+    #[test]
+    fn keptn_context_labels_and_metadata_become_static_dimensions() {
+        let dir = std::env::temp_dir().join(format!("kdm-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("dt_metadata.properties"),
+            "k8s.pod.name=job-1\nkeptn_stage=meta\n",
+        )
+        .unwrap();
+        let env = Env {
+            keptn_stage: Some("dev".into()),
+            keptn_context: Some("ctx-1".into()),
+            keptn_event_type: Some("sh.keptn.event.test.triggered".into()),
+            dt_metadata_dir: Some(dir.clone()),
+            labels: [("buildid".to_owned(), "7".to_owned())].into(),
+            ..Env::default()
+        };
+        let config = Config::resolve(cli(&["--dry-run", "-m", "x=1"]), env).unwrap();
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert_eq!(
+            config.encoding.static_dimensions,
+            vec![
+                pair("ci_platform", "keptn"),
+                pair("keptn_stage", "meta"),
+                pair("keptn_context", "ctx-1"),
+                pair("keptn_event_type", "sh.keptn.event.test.triggered"),
+                pair("buildid", "7"),
+                pair("k8s.pod.name", "job-1"),
+            ]
+        );
+        let off = Env {
+            dt_metadata_dir: Some(dir.clone()),
+            dt_metadata_enrichment: Some("false".into()),
+            ..Env::default()
+        };
+        let config = Config::resolve(cli(&["--dry-run", "-m", "x=1"]), off).unwrap();
+        assert_eq!(
+            config.encoding.static_dimensions,
+            vec![pair("ci_platform", "keptn")]
+        );
+        let flag_off = Env {
+            dt_metadata_dir: Some(dir.clone()),
+            ..Env::default()
+        };
+        let config = Config::resolve(
+            cli(&["--dry-run", "-m", "x=1", "--no-metadata-enrichment"]),
+            flag_off,
+        )
+        .unwrap();
+        assert_eq!(config.encoding.static_dimensions.len(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod encode;
+pub mod enrichment;
 pub mod input;
 pub mod lineproto;
 pub mod model;

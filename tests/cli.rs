@@ -856,3 +856,40 @@ fn server_texts_echoing_the_token_are_redacted_everywhere() {
         }
     }
 }
+
+#[test]
+fn keptn_context_event_type_and_dynatrace_metadata_become_dimensions() {
+    let dir = Workdir::new("enrichment");
+    dir.write(
+        "dt_metadata.properties",
+        "k8s.pod.name=jes-job-abc\nkeptn_project=from-metadata\n",
+    );
+    let server = FakeDynatrace::accepting();
+    let out = dir
+        .cli()
+        .credentials(server.url(), TOKEN)
+        .env("KEPTN_PROJECT", "sockshop")
+        .env("KEPTN_CONTEXT", "a1b2c3")
+        .env(
+            "KEPTN_EVENT_TYPE",
+            "sh.keptn.event.report-metrics.triggered",
+        )
+        .args(["-m", "x=1"])
+        .run();
+    out.expect_code(0);
+    assert_eq!(
+        server.requests()[0].lines(),
+        vec![
+            "keptn.x,ci_platform=keptn,keptn_project=from-metadata,keptn_context=a1b2c3,\
+             keptn_event_type=sh.keptn.event.report-metrics.triggered,k8s.pod.name=jes-job-abc gauge,1"
+        ]
+    );
+
+    let out = dir
+        .cli()
+        .env("DT_METADATA_ENRICHMENT", "false")
+        .args(["--dry-run", "-m", "x=1"])
+        .run();
+    out.expect_code(0);
+    assert_eq!(out.stdout, "keptn.x,ci_platform=keptn gauge,1\n");
+}

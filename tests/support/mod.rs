@@ -206,11 +206,13 @@ impl Workdir {
         self
     }
 
-    /// The binary, run in this directory with an empty environment.
+    /// The binary, run in this directory with an empty environment; Dynatrace metadata files
+    /// are looked for here too (none unless a test writes them).
     pub fn cli(&self) -> Cli {
         let mut command = Command::new(env!("CARGO_BIN_EXE_keptn-dt-metrics"));
         command
             .env_clear()
+            .env("DT_METADATA_DIR", &self.path)
             .current_dir(&self.path)
             .stdin(Stdio::null());
         Cli { command }
