@@ -1,0 +1,29 @@
+# keptn-dt-metrics: a static binary in an empty image. It runs as any non-root UID (the
+# job-executor uses 1000:2000) on a read-only root filesystem and writes nothing.
+#
+#   docker build -t keptn-dt-metrics .        # compiles in the official Rust image
+#
+# The first stage packages a binary that cargo already built on this machine, for engines that
+# cannot pull images; the legacy builder builds stages in file order up to --target, so it needs
+# no pull:
+#
+#   cargo build --release --locked --target x86_64-unknown-linux-musl
+#   DOCKER_BUILDKIT=0 docker build --target prebuilt -t keptn-dt-metrics .
+
+FROM scratch AS prebuilt
+COPY target/x86_64-unknown-linux-musl/release/keptn-dt-metrics /keptn-dt-metrics
+USER 65532:65532
+ENTRYPOINT ["/keptn-dt-metrics"]
+
+FROM rust:1-alpine AS build
+RUN apk add --no-cache musl-dev
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src src
+COPY benches benches
+RUN cargo build --release --locked && cp target/release/keptn-dt-metrics /keptn-dt-metrics
+
+FROM scratch
+COPY --from=build /keptn-dt-metrics /keptn-dt-metrics
+USER 65532:65532
+ENTRYPOINT ["/keptn-dt-metrics"]

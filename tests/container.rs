@@ -1,0 +1,149 @@
+//! The container image as the job-executor runs it: read-only root filesystem, UID 1000:2000,
+//! no capabilities, against a fake Dynatrace on 127.0.0.1 (host network).
+//!
+//! `.ci/run` builds the image from the project's Dockerfile and names it in
+//! KEPTN_DT_METRICS_IMAGE. Without that variable or without a Docker engine the tests say so and
+//! skip, except in CI, where they must run.
+
+#[allow(dead_code)]
+mod support;
+
+use std::process::Command;
+
+use support::{FakeDynatrace, Reply};
+
+const TOKEN: &str = "dt0c01.CONTAINERSECRET";
+const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+
+fn image() -> Option<String> {
+    let image = std::env::var("KEPTN_DT_METRICS_IMAGE").ok();
+    let engine = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    match (image, engine) {
+        (Some(image), true) => Some(image),
+        (image, engine) => {
+            let why = if engine {
+                "KEPTN_DT_METRICS_IMAGE is not set (`.ci/run` builds the image and sets it)"
+            } else {
+                "no Docker engine answers"
+            };
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run the container tests, but {why} (image: {image:?})"
+            );
+            eprintln!("SKIPPED: {why}");
+            None
+        }
+    }
+}
+
+/// `docker run` as the job-executor's security context has it.
+fn run_locked_down(image: &str, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    let mut command = Command::new("docker");
+    command.args([
+        "run",
+        "--rm",
+        "--read-only",
+        "--user",
+        "1000:2000",
+        "--cap-drop",
+        "ALL",
+        "--network",
+        "host",
+        "-v",
+        &format!("{examples}:/keptn:ro"),
+    ]);
+    for (name, value) in env {
+        command.args(["-e", &format!("{name}={value}")]);
+    }
+    command.arg(image).args(args);
+    command.output().expect("docker run")
+}
+
+#[test]
+fn the_image_reports_what_dynatrace_accepted() {
+    let Some(image) = image() else { return };
+    let server = FakeDynatrace::accepting();
+    let out = run_locked_down(
+        &image,
+        &[
+            ("DT_TENANT", server.url()),
+            ("DT_API_TOKEN", TOKEN),
+            ("KEPTN_PROJECT", "sockshop"),
+            ("KEPTN_STAGE", "staging"),
+            ("KEPTN_SERVICE", "carts"),
+        ],
+        &["--input", "/keptn/loadtest.json", "--output", "json"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON report");
+    assert_eq!(report["outcome"], "accepted");
+    assert_eq!(report["lines"]["sent"], 5);
+    assert_eq!(report["lines"]["ok"], 5);
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "/api/v2/metrics/ingest");
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some(format!("Api-Token {TOKEN}").as_str())
+    );
+    assert!(requests[0].lines().iter().skip(1).all(|line| line.contains(
+        ",ci_platform=keptn,keptn_project=sockshop,keptn_stage=staging,keptn_service=carts "
+    )));
+    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+}
+
+#[test]
+fn a_bad_token_fails_the_task() {
+    let Some(image) = image() else { return };
+    let server = FakeDynatrace::scripted(vec![Reply::json(
+        401,
+        r#"{"error":{"code":401,"message":"Token Authentication failed"}}"#,
+    )]);
+    let out = run_locked_down(
+        &image,
+        &[
+            ("DT_TENANT", server.url()),
+            ("DT_API_TOKEN", "dt0c01.WRONG"),
+        ],
+        &["-m", "deploy_duration=42"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{stdout}");
+    assert!(stdout.contains("401 Unauthorized"), "{stdout}");
+    assert!(stdout.contains("DT_API_TOKEN"), "{stdout}");
+}
+
+#[test]
+fn the_image_is_small_non_root_and_runs_the_binary() {
+    let Some(image) = image() else { return };
+    let inspect = Command::new("docker")
+        .args([
+            "image",
+            "inspect",
+            "--format",
+            "{{.Size}}|{{.Config.User}}|{{json .Config.Entrypoint}}",
+            &image,
+        ])
+        .output()
+        .expect("docker image inspect");
+    let text = String::from_utf8_lossy(&inspect.stdout);
+    let fields: Vec<&str> = text.trim().split('|').collect();
+    let size: u64 = fields[0].parse().expect("a size in bytes");
+    assert!(size <= MAX_IMAGE_BYTES, "the image has {size} bytes");
+    assert!(
+        !fields[1].is_empty()
+            && !fields[1].starts_with("0:")
+            && fields[1] != "0"
+            && fields[1] != "root",
+        "the image's default user is {:?}",
+        fields[1]
+    );
+    assert_eq!(fields[2], r#"["/keptn-dt-metrics"]"#);
+}
