@@ -20,6 +20,7 @@ fn settings() -> EncodeSettings {
             ("keptn_stage".into(), "staging".into()),
             ("keptn_service".into(), "carts".into()),
         ],
+        resource_attributes: vec![],
     }
 }
 

@@ -17,7 +17,9 @@ pub const DEFAULT_PREFIX: &str = "keptn";
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_RETRIES: u32 = 2;
 pub const METRICS_INGEST_PATH: &str = "/api/v2/metrics/ingest";
+pub const OTLP_METRICS_PATH: &str = "/api/v2/otlp/v1/metrics";
 pub const ONEAGENT_METRICS_URL: &str = "http://localhost:14499/metrics/ingest";
+pub const ONEAGENT_OTLP_URL: &str = "http://localhost:14499/otlp/v1/metrics";
 
 const AFTER_HELP: &str = "\
 Every Keptn event label arrives as LABELS_<KEY> and becomes the dimension <key>.
@@ -48,6 +50,35 @@ pub struct Cli {
     #[arg(short, long = "lines", value_name = "FILE", help_heading = "Inputs")]
     pub lines: Vec<PathBuf>,
 
+    /// A histogram from raw samples: NAME=FILE with one number per line; `-` reads stdin
+    /// (repeatable)
+    #[arg(long = "histogram", value_name = "NAME=FILE", help_heading = "Inputs")]
+    pub histograms: Vec<String>,
+
+    /// Bucket bounds for --histogram samples, ascending and comma-separated
+    /// [default: the OpenTelemetry SDK's 0,5,10,25,50,75,100,250,500,750,1000,2500,5000,7500,10000]
+    #[arg(long, value_name = "LIST", help_heading = "Inputs")]
+    pub bounds: Option<String>,
+
+    /// Also send every histogram as a line-protocol summary (gauge,min,max,sum,count), for
+    /// environments without OTLP histograms [env: DT_HISTOGRAM_SUMMARIES=true]
+    #[arg(long, help_heading = "Output")]
+    pub histogram_summaries: bool,
+
+    /// Keep running: re-read the inputs and send every --interval seconds until SIGTERM or
+    /// Ctrl-C, then print the totals; histogram windows follow each other without gaps
+    #[arg(long = "loop", help_heading = "Output")]
+    pub run_loop: bool,
+
+    /// Seconds between two sends with --loop
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        help_heading = "Output"
+    )]
+    pub interval: u64,
+
     /// Print the lines that would be sent and the local refusals; send nothing, need no
     /// credentials
     #[arg(long, help_heading = "Output")]
@@ -71,6 +102,14 @@ pub struct Cli {
     /// given [env: DT_METRICS_URL]
     #[arg(long, value_name = "URL", help_heading = "Dynatrace")]
     pub metrics_url: Option<String>,
+
+    /// Full OTLP metrics URL, instead of {tenant}/api/v2/otlp/v1/metrics [env: DT_OTLP_URL]
+    #[arg(long, value_name = "URL", help_heading = "Dynatrace")]
+    pub otlp_url: Option<String>,
+
+    /// Send OTLP requests uncompressed instead of gzip-compressed [env: DT_OTLP_GZIP=false]
+    #[arg(long, help_heading = "Dynatrace")]
+    pub no_gzip: bool,
 
     /// Send to the local OneAgent endpoint (http://localhost:14499/metrics/ingest, no token)
     /// [env: DT_ONEAGENT=true]
@@ -162,6 +201,9 @@ pub struct Env {
     pub dt_tenant: Option<String>,
     pub dt_api_token: Option<Secret>,
     pub dt_metrics_url: Option<String>,
+    pub dt_otlp_url: Option<String>,
+    pub dt_otlp_gzip: Option<String>,
+    pub dt_histogram_summaries: Option<String>,
     pub dt_oneagent: Option<String>,
     pub insecure_ssl: Option<String>,
     pub dt_ca_bundle: Option<PathBuf>,
@@ -199,6 +241,9 @@ pub struct Config {
     pub encoding: EncodeSettings,
     /// Where to send; `None` in a dry run.
     pub destination: Option<Destination>,
+    pub histogram_summaries: bool,
+    /// `--loop`: the time between two sends.
+    pub loop_interval: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -206,11 +251,17 @@ pub struct Sources {
     pub metrics: Vec<String>,
     pub inputs: Vec<PathBuf>,
     pub lines: Vec<PathBuf>,
+    /// `--histogram NAME=FILE`, with the bounds of `--bounds`.
+    pub histograms: Vec<(String, PathBuf)>,
+    pub bounds: Option<Vec<f64>>,
 }
 
 impl Sources {
     pub fn is_empty(&self) -> bool {
-        self.metrics.is_empty() && self.inputs.is_empty() && self.lines.is_empty()
+        self.metrics.is_empty()
+            && self.inputs.is_empty()
+            && self.lines.is_empty()
+            && self.histograms.is_empty()
     }
 }
 
@@ -222,11 +273,17 @@ pub struct EncodeSettings {
     pub default_dimensions: Vec<(String, String)>,
     /// Highest precedence: the Keptn context and labels.
     pub static_dimensions: Vec<(String, String)>,
+    /// OTLP resource attributes besides the static dimensions: service.name and
+    /// deployment.environment.
+    pub resource_attributes: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Destination {
-    pub metrics_url: Url,
+    /// `None` when neither a tenant nor DT_METRICS_URL says where lines go.
+    pub metrics_url: Option<Url>,
+    pub otlp_url: Option<Url>,
+    pub gzip: bool,
     pub token: Option<Secret>,
     pub timeout: Duration,
     pub retries: u32,
@@ -237,20 +294,44 @@ pub struct Destination {
 impl Config {
     pub fn resolve(cli: Cli, env: Env) -> Result<Config> {
         let env = env.without_empty_values();
+        let histograms = cli
+            .histograms
+            .iter()
+            .map(|arg| match arg.split_once('=') {
+                Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+                    Ok((name.to_owned(), PathBuf::from(file)))
+                }
+                _ => {
+                    bail!("--histogram `{arg}` is not NAME=FILE (e.g. response_time=latencies.txt)")
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let bounds = cli.bounds.as_deref().map(parse_bounds).transpose()?;
         let sources = Sources {
             metrics: cli.metrics,
             inputs: cli.inputs,
             lines: cli.lines,
+            histograms,
+            bounds,
         };
         if sources.is_empty() {
             bail!(
                 "nothing to send: give --metric NAME=VALUE, --input FILE (JSON) or --lines FILE \
-                 (line protocol); see --help"
+                 (line protocol) or --histogram NAME=FILE; see --help"
             );
         }
-        let stdin_readers = sources.inputs.iter().chain(&sources.lines);
+        let stdin_readers = sources
+            .inputs
+            .iter()
+            .chain(&sources.lines)
+            .chain(sources.histograms.iter().map(|(_, path)| path));
         if stdin_readers.filter(|p| p.as_os_str() == "-").count() > 1 {
-            bail!("stdin (`-`) can be read only once: give it to one --input or --lines");
+            bail!(
+                "stdin (`-`) can be read only once: give it to one --input, --lines or --histogram"
+            );
+        }
+        if cli.run_loop && cli.interval == 0 {
+            bail!("--interval must be at least 1 second");
         }
 
         let prefix = cli
@@ -275,10 +356,19 @@ impl Config {
         );
 
         let mut static_dimensions = vec![("ci_platform".to_owned(), "keptn".to_owned())];
+        let stage = cli.keptn_stage.or(env.keptn_stage);
+        let service = cli.keptn_service.or(env.keptn_service);
+        let resource_attributes = [
+            ("service.name", service.clone()),
+            ("deployment.environment", stage.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.to_owned(), value?)))
+        .collect();
         let context = [
             ("keptn_project", cli.keptn_project.or(env.keptn_project)),
-            ("keptn_stage", cli.keptn_stage.or(env.keptn_stage)),
-            ("keptn_service", cli.keptn_service.or(env.keptn_service)),
+            ("keptn_stage", stage),
+            ("keptn_service", service),
             ("keptn_context", cli.keptn_context.or(env.keptn_context)),
             (
                 "keptn_event_type",
@@ -317,6 +407,12 @@ impl Config {
                     tenant: cli.tenant.or(env.dt_tenant),
                     token: cli.api_token.map(Secret::new).or(env.dt_api_token),
                     metrics_url: cli.metrics_url.or(env.dt_metrics_url),
+                    otlp_url: cli.otlp_url.or(env.dt_otlp_url),
+                    gzip: !cli.no_gzip
+                        && match &env.dt_otlp_gzip {
+                            None => true,
+                            setting => parse_bool(setting, "DT_OTLP_GZIP")?,
+                        },
                     oneagent: cli.oneagent || parse_bool(&env.dt_oneagent, "DT_ONEAGENT")?,
                 },
                 Duration::from_secs(match cli.timeout_secs {
@@ -341,8 +437,12 @@ impl Config {
                 key_prefix,
                 default_dimensions,
                 static_dimensions,
+                resource_attributes,
             },
             destination,
+            histogram_summaries: cli.histogram_summaries
+                || parse_bool(&env.dt_histogram_summaries, "DT_HISTOGRAM_SUMMARIES")?,
+            loop_interval: cli.run_loop.then(|| Duration::from_secs(cli.interval)),
         })
     }
 }
@@ -357,6 +457,9 @@ impl Env {
         }
         clear(&mut self.dt_tenant);
         clear(&mut self.dt_metrics_url);
+        clear(&mut self.dt_otlp_url);
+        clear(&mut self.dt_otlp_gzip);
+        clear(&mut self.dt_histogram_summaries);
         clear(&mut self.dt_oneagent);
         clear(&mut self.insecure_ssl);
         clear(&mut self.dt_timeout_secs);
@@ -399,6 +502,8 @@ struct DestinationArgs {
     tenant: Option<String>,
     token: Option<Secret>,
     metrics_url: Option<String>,
+    otlp_url: Option<String>,
+    gzip: bool,
     oneagent: bool,
 }
 
@@ -409,16 +514,15 @@ fn resolve_destination(
     insecure_tls: bool,
     ca_bundle: Option<PathBuf>,
 ) -> Result<Destination> {
-    let (metrics_url, token) = if args.oneagent {
-        (
-            Url::parse(ONEAGENT_METRICS_URL).expect("constant URL"),
-            None,
-        )
-    } else if let Some(url) = &args.metrics_url {
-        (
-            parse_url(url, "DT_METRICS_URL (--metrics-url)")?,
-            args.token,
-        )
+    let parse =
+        |url: &Option<String>, name: &str| url.as_deref().map(|u| parse_url(u, name)).transpose();
+    let metrics_override = parse(&args.metrics_url, "DT_METRICS_URL (--metrics-url)")?;
+    let otlp_override = parse(&args.otlp_url, "DT_OTLP_URL (--otlp-url)")?;
+    let (metrics_url, otlp_url, token) = if args.oneagent {
+        let url = |u: &str| Some(Url::parse(u).expect("constant URL"));
+        (url(ONEAGENT_METRICS_URL), url(ONEAGENT_OTLP_URL), None)
+    } else if args.tenant.is_none() && (metrics_override.is_some() || otlp_override.is_some()) {
+        (metrics_override, otlp_override, args.token)
     } else {
         let tenant = args.tenant.context(
             "DT_TENANT is not set: set it to your environment's URL \
@@ -429,7 +533,13 @@ fn resolve_destination(
             "DT_API_TOKEN is not set: create a token with scope metrics.ingest and provide it in \
              the Kubernetes secret (`valueFrom: secret`) or the environment; or try --dry-run",
         )?;
-        (tenant_metrics_url(&tenant)?, Some(token))
+        let base = tenant_base(&tenant)?;
+        let url = |path: &str| Url::parse(&format!("{base}{path}")).expect("base URL plus a path");
+        (
+            Some(metrics_override.unwrap_or_else(|| url(METRICS_INGEST_PATH))),
+            Some(otlp_override.unwrap_or_else(|| url(OTLP_METRICS_PATH))),
+            Some(token),
+        )
     };
     if let Some(token) = &token {
         if reqwest::header::HeaderValue::from_str(&format!("Api-Token {}", token.expose())).is_err()
@@ -439,6 +549,8 @@ fn resolve_destination(
     }
     Ok(Destination {
         metrics_url,
+        otlp_url,
+        gzip: args.gzip,
         token,
         timeout,
         retries,
@@ -482,6 +594,21 @@ fn parse_url(raw: &str, name: &str) -> Result<Url> {
              or https://dynatrace.example.com/e/<environment-id>"
         )
     })
+}
+
+fn parse_bounds(list: &str) -> Result<Vec<f64>> {
+    let bounds = list
+        .split(',')
+        .map(|b| {
+            b.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .with_context(|| format!("--bounds: `{}` is not a finite number", b.trim()))
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    crate::histogram::check_bounds(&bounds).map_err(|e| anyhow::anyhow!("--bounds: {e}"))?;
+    Ok(bounds)
 }
 
 fn parse_bool(value: &Option<String>, name: &str) -> Result<bool> {

@@ -110,23 +110,7 @@ impl<'a> Encoder<'a> {
         origin: &Origin,
         warnings: &mut Vec<Warning>,
     ) -> Result<String, String> {
-        let full = if prefixed && !self.key_prefix.is_empty() {
-            format!("{}.{raw}", self.key_prefix)
-        } else {
-            raw.to_owned()
-        };
-        let key = normalize::metric_key(&full)
-            .ok_or_else(|| format!("metric key `{full}` is invalid: its first section is empty"))?;
-        if key.len() < MIN_KEY_CHARS {
-            return Err(format!(
-                "metric key `{key}` is too short: at least {MIN_KEY_CHARS} characters"
-            ));
-        }
-        if key.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("dt.")) {
-            return Err(format!(
-                "metric key `{key}`: the prefix `dt.` is reserved for Dynatrace's own metrics"
-            ));
-        }
+        let (full, key) = metric_key(self.key_prefix, raw, prefixed)?;
         if key != full {
             warnings.push(Warning {
                 origin: origin.clone(),
@@ -229,6 +213,29 @@ impl<'a> Encoder<'a> {
             self.now_ms
         ))
     }
+}
+
+/// The key as written with the prefix joined on, and normalised; an error if Dynatrace would
+/// refuse the normalised key.
+pub fn metric_key(key_prefix: &str, raw: &str, prefixed: bool) -> Result<(String, String), String> {
+    let full = if prefixed && !key_prefix.is_empty() {
+        format!("{key_prefix}.{raw}")
+    } else {
+        raw.to_owned()
+    };
+    let key = normalize::metric_key(&full)
+        .ok_or_else(|| format!("metric key `{full}` is invalid: its first section is empty"))?;
+    if key.len() < MIN_KEY_CHARS {
+        return Err(format!(
+            "metric key `{key}` is too short: at least {MIN_KEY_CHARS} characters"
+        ));
+    }
+    if key.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("dt.")) {
+        return Err(format!(
+            "metric key `{key}`: the prefix `dt.` is reserved for Dynatrace's own metrics"
+        ));
+    }
+    Ok((full, key))
 }
 
 fn payload(value: &Value) -> Result<String, String> {
@@ -346,6 +353,7 @@ mod tests {
                 ("ci_platform".into(), "keptn".into()),
                 ("keptn_project".into(), "shop".into()),
             ],
+            resource_attributes: vec![],
         }
     }
 

@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::config::Sources;
 use crate::lineproto::{parse_line, ParsedLine};
-use crate::model::{Inputs, Metadata, Metric, Origin, Refusal, Value};
+use crate::model::{Distribution, Histogram, Inputs, Metadata, Metric, Origin, Refusal, Value};
 
 pub fn read_inputs(sources: &Sources, stdin: &mut dyn Read) -> Result<Inputs> {
     let mut inputs = Inputs::default();
@@ -29,6 +29,10 @@ pub fn read_inputs(sources: &Sources, stdin: &mut dyn Read) -> Result<Inputs> {
     for path in &sources.lines {
         let (name, text) = read_source(path, stdin)?;
         read_line_protocol(&name, &text, &mut inputs);
+    }
+    for (histogram, path) in &sources.histograms {
+        let (name, text) = read_source(path, stdin)?;
+        read_samples(histogram, sources.bounds.clone(), &name, &text, &mut inputs);
     }
     Ok(inputs)
 }
@@ -84,8 +88,10 @@ fn read_source(path: &Path, stdin: &mut dyn Read) -> Result<(String, String)> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct JsonDocument<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     metrics: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    histograms: Vec<&'a RawValue>,
     #[serde(default)]
     dimensions: Map<String, Json>,
 }
@@ -129,17 +135,22 @@ pub fn read_json_document(name: &str, text: &str, inputs: &mut Inputs) -> Result
         format!("{name} is not valid JSON (expected a list of metrics or {{\"metrics\": [...]}})")
     };
     // Entries stay raw until each is read on its own, so that one bad entry is refused alone.
-    let (entries, shared_dimensions, path) = match text.trim_start().chars().next() {
+    let (entries, histograms, shared_dimensions, path) = match text.trim_start().chars().next() {
         Some('[') => {
             let entries: Vec<&RawValue> = serde_json::from_str(text).with_context(not_json)?;
-            (entries, Map::new(), "$")
+            (entries, Vec::new(), Map::new(), "$")
         }
         Some('{') => {
             serde_json::from_str::<&RawValue>(text).with_context(not_json)?;
             let document: JsonDocument =
                 serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
                     .map_err(|e| anyhow::anyhow!("{name}: {}", describe_json_error(&e)))?;
-            (document.metrics, document.dimensions, "$.metrics")
+            (
+                document.metrics,
+                document.histograms,
+                document.dimensions,
+                "$.metrics",
+            )
         }
         _ => {
             serde_json::from_str::<&RawValue>(text).with_context(not_json)?;
@@ -159,7 +170,121 @@ pub fn read_json_document(name: &str, text: &str, inputs: &mut Inputs) -> Result
             Err(error) => inputs.refusals.push(Refusal { origin, error }),
         }
     }
+    for (index, entry) in histograms.into_iter().enumerate() {
+        let origin = Origin(format!("{name} $.histograms[{index}]"));
+        match json_histogram(entry, &shared, origin.clone()) {
+            Ok(histogram) => inputs.histograms.push(histogram),
+            Err(error) => inputs.histogram_refusals.push(Refusal { origin, error }),
+        }
+    }
     Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonHistogram {
+    name: String,
+    unit: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    attributes: Map<String, Json>,
+    samples: Option<Vec<f64>>,
+    bounds: Option<Vec<f64>>,
+    counts: Option<Vec<u64>>,
+    sum: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+}
+
+fn json_histogram(
+    entry: &RawValue,
+    shared_dimensions: &[(String, String)],
+    origin: Origin,
+) -> Result<Histogram, String> {
+    let raw: JsonHistogram =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(entry.get()))
+            .map_err(|e| describe_json_error(&e))?;
+    let data = match (raw.samples, raw.counts) {
+        (Some(values), None) => {
+            if raw.sum.is_some() || raw.min.is_some() || raw.max.is_some() {
+                return Err("with `samples`, sum, min and max are computed; leave them out".into());
+            }
+            Distribution::Samples {
+                bounds: raw.bounds,
+                values,
+            }
+        }
+        (None, Some(counts)) => Distribution::Buckets {
+            bounds: raw
+                .bounds
+                .ok_or("pre-bucketed `counts` need their `bounds` (one fewer than counts)")?,
+            counts,
+            sum: raw
+                .sum
+                .ok_or("pre-bucketed `counts` need `sum` (Dynatrace drops a point without one)")?,
+            min: raw.min,
+            max: raw.max,
+        },
+        (Some(_), Some(_)) => {
+            return Err("give either `samples` or pre-bucketed `counts`, not both".into())
+        }
+        (None, None) => {
+            return Err(
+                "a histogram needs `samples` or pre-bucketed `bounds`, `counts` and `sum`".into(),
+            )
+        }
+    };
+    let mut attributes = shared_dimensions.to_vec();
+    for (key, value) in json_dimensions(&raw.attributes)? {
+        match attributes.iter_mut().find(|(k, _)| *k == key) {
+            Some(existing) => existing.1 = value,
+            None => attributes.push((key, value)),
+        }
+    }
+    Ok(Histogram {
+        name: raw.name,
+        unit: raw.unit,
+        description: raw.description,
+        attributes,
+        data,
+        origin,
+    })
+}
+
+/// `--histogram NAME=FILE`: one number per line; a bad line is refused with its place and the
+/// other samples are kept.
+pub fn read_samples(
+    histogram: &str,
+    bounds: Option<Vec<f64>>,
+    name: &str,
+    text: &str,
+    inputs: &mut Inputs,
+) {
+    let mut values = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        match line.parse::<f64>() {
+            Ok(value) if value.is_finite() => values.push(value),
+            _ => inputs.histogram_refusals.push(Refusal {
+                origin: Origin(format!("{name}:{}", index + 1)),
+                error: format!(
+                    "sample `{line}` of histogram `{histogram}` is not a finite number (one \
+                     number per line)"
+                ),
+            }),
+        }
+    }
+    inputs.histograms.push(Histogram {
+        name: histogram.to_owned(),
+        unit: None,
+        description: None,
+        attributes: Vec::new(),
+        data: Distribution::Samples { bounds, values },
+        origin: Origin(format!("--histogram {histogram} ({name})")),
+    });
 }
 
 /// `` `dimensions.team`: invalid type ... `` without serde_json's line and column, which count
@@ -398,6 +523,69 @@ mod tests {
             errors[2].contains("needs all of min, max, sum and count"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn histograms_from_samples_or_buckets() {
+        let inputs = json(
+            r#"{"dimensions": {"team": "a"},
+                "histograms": [
+                  {"name": "latency", "unit": "ms", "samples": [1, 2.5], "attributes": {"m": "GET"}},
+                  {"name": "pre", "bounds": [10], "counts": [1, 2], "sum": 25, "min": 1, "max": 12},
+                  {"name": "nosum", "bounds": [10], "counts": [1, 2]},
+                  {"name": "text", "samples": [1, "x"]}
+                ]}"#,
+        );
+        assert_eq!(inputs.histograms.len(), 2);
+        assert_eq!(
+            inputs.histograms[0].attributes,
+            vec![("team".into(), "a".into()), ("m".into(), "GET".into())]
+        );
+        assert_eq!(
+            inputs.histograms[0].data,
+            Distribution::Samples {
+                bounds: None,
+                values: vec![1.0, 2.5]
+            }
+        );
+        let errors: Vec<String> = inputs
+            .histogram_refusals
+            .iter()
+            .map(|r| format!("{} {}", r.origin, r.error))
+            .collect();
+        assert!(
+            errors[0].starts_with("m.json $.histograms[2] pre-bucketed `counts` need `sum`"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].starts_with("m.json $.histograms[3] `samples[1]`: invalid type"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn sample_files_refuse_bad_lines_and_keep_the_rest() {
+        let mut inputs = Inputs::default();
+        read_samples(
+            "latency",
+            None,
+            "s.txt",
+            "1\n\n2.5\nNaN\nabc\n-inf\n3\n",
+            &mut inputs,
+        );
+        assert_eq!(
+            inputs.histograms[0].data,
+            Distribution::Samples {
+                bounds: None,
+                values: vec![1.0, 2.5, 3.0]
+            }
+        );
+        let places: Vec<&str> = inputs
+            .histogram_refusals
+            .iter()
+            .map(|r| r.origin.0.as_str())
+            .collect();
+        assert_eq!(places, vec!["s.txt:4", "s.txt:5", "s.txt:6"]);
     }
 
     #[test]

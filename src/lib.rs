@@ -5,10 +5,12 @@
 pub mod config;
 pub mod encode;
 pub mod enrichment;
+pub mod histogram;
 pub mod input;
 pub mod lineproto;
 pub mod model;
 pub mod normalize;
+pub mod otlp;
 pub mod report;
 pub mod secret;
 pub mod send;

@@ -74,12 +74,44 @@ pub struct Warning {
     pub warning: String,
 }
 
+/// A distribution to send as an OTLP histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Histogram {
+    /// The key after the prefix, as for metrics.
+    pub name: String,
+    pub unit: Option<String>,
+    pub description: Option<String>,
+    pub attributes: Vec<(String, String)>,
+    pub data: Distribution,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Distribution {
+    /// Raw values, bucketed with `bounds` (the OpenTelemetry SDK's defaults when `None`).
+    Samples {
+        bounds: Option<Vec<f64>>,
+        values: Vec<f64>,
+    },
+    /// Already bucketed: `counts` has one more entry than `bounds`.
+    Buckets {
+        bounds: Vec<f64>,
+        counts: Vec<u64>,
+        sum: f64,
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+}
+
 /// Everything the inputs yielded.
 #[derive(Debug, Default)]
 pub struct Inputs {
     pub metrics: Vec<Metric>,
     pub metadata: Vec<Metadata>,
+    pub histograms: Vec<Histogram>,
     pub refusals: Vec<Refusal>,
+    /// Refused histograms and samples, reported with the OTLP results.
+    pub histogram_refusals: Vec<Refusal>,
 }
 
 /// One encoded line of line protocol and the input it came from.

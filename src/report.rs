@@ -6,7 +6,9 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::encode::Encoded;
-use crate::send::Delivery;
+use crate::model::Refusal;
+use crate::otlp::OtlpEncoded;
+use crate::send::{Delivery, OtlpDelivery};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_USAGE: u8 = 2;
@@ -24,8 +26,30 @@ pub struct Report {
     pub exit_code: u8,
     pub endpoint: Option<String>,
     pub requests: usize,
+    /// Why delivery of lines stopped, if it did.
     pub failure: Option<String>,
     pub lines: LinesReport,
+    pub otlp: OtlpReport,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OtlpReport {
+    pub endpoint: Option<String>,
+    pub requests: usize,
+    /// Histogram data points that passed local validation.
+    pub points: usize,
+    pub points_sent: usize,
+    /// Points Dynatrace dropped (its partial-success answer).
+    pub rejected: u64,
+    /// Dynatrace's reasons, as it gave them.
+    pub message: Option<String>,
+    pub refused_locally: usize,
+    pub refused: Vec<RefusedReport>,
+    pub unsent: usize,
+    pub failure: Option<String>,
+    /// The requests a dry run would send, as OTLP JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Vec<serde_json::Value>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,10 +94,29 @@ pub struct WarningReport {
     pub source: &'static str,
 }
 
+/// Everything one run produced, for the report.
+pub struct Outcome {
+    pub dry_run: bool,
+    pub lines: Encoded,
+    pub lines_delivery: Option<Delivery>,
+    pub lines_endpoint: Option<String>,
+    pub otlp: OtlpEncoded,
+    pub otlp_delivery: Option<OtlpDelivery>,
+    pub otlp_endpoint: Option<String>,
+}
+
 impl Report {
-    pub fn new(encoded: Encoded, delivery: Option<Delivery>, endpoint: Option<String>) -> Report {
-        let dry_run = delivery.is_none();
-        let delivery = delivery.unwrap_or_default();
+    pub fn new(outcome: Outcome) -> Report {
+        let Outcome {
+            dry_run,
+            lines: encoded,
+            lines_delivery,
+            lines_endpoint,
+            otlp,
+            otlp_delivery,
+            otlp_endpoint,
+        } = outcome;
+        let delivery = lines_delivery.unwrap_or_default();
         let mut warnings: Vec<WarningReport> = encoded
             .warnings
             .into_iter()
@@ -109,33 +152,87 @@ impl Report {
                 })
                 .collect(),
             unlisted_invalid: delivery.invalid.saturating_sub(listed),
-            refused: encoded
-                .refusals
-                .into_iter()
-                .map(|r| RefusedReport {
-                    input: r.origin.0,
-                    error: r.error,
-                })
-                .collect(),
+            refused: refused(encoded.refusals),
             warnings,
             payload: dry_run.then(|| encoded.lines.into_iter().map(|l| l.text).collect()),
         };
-        let (outcome, exit_code) = if delivery.failure.is_some() {
+        let otlp_delivery = otlp_delivery.unwrap_or_default();
+        let otlp = OtlpReport {
+            endpoint: otlp_endpoint,
+            requests: otlp_delivery.requests,
+            points: otlp.points,
+            points_sent: otlp_delivery.points_sent,
+            rejected: otlp_delivery.rejected,
+            message: (!otlp_delivery.messages.is_empty())
+                .then(|| otlp_delivery.messages.join("; ")),
+            refused_locally: otlp.refusals.len(),
+            refused: refused(otlp.refusals),
+            unsent: otlp_delivery.unsent_points,
+            failure: otlp_delivery.failure,
+            payload: dry_run.then(|| {
+                otlp.requests
+                    .iter()
+                    .map(|r| serde_json::to_value(r).unwrap_or_default())
+                    .collect()
+            }),
+        };
+        let mut report = Report {
+            dry_run,
+            outcome: "accepted",
+            exit_code: EXIT_OK,
+            endpoint: lines_endpoint,
+            requests: delivery.requests,
+            failure: delivery.failure,
+            lines,
+            otlp,
+        };
+        report.judge();
+        report
+    }
+
+    /// Adds a later round of `--loop` to this one: counts add up, lists grow.
+    pub fn absorb(&mut self, later: Report) {
+        let (l, m) = (&mut self.lines, later.lines);
+        l.total += m.total;
+        l.sent += m.sent;
+        l.ok += m.ok;
+        l.invalid += m.invalid;
+        l.refused_locally += m.refused_locally;
+        l.unsent += m.unsent;
+        l.invalid_lines.extend(m.invalid_lines);
+        l.unlisted_invalid += m.unlisted_invalid;
+        l.refused.extend(m.refused);
+        l.warnings.extend(m.warnings);
+        let (o, n) = (&mut self.otlp, later.otlp);
+        o.requests += n.requests;
+        o.points += n.points;
+        o.points_sent += n.points_sent;
+        o.rejected += n.rejected;
+        o.message = match (o.message.take(), n.message) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
+        o.refused_locally += n.refused_locally;
+        o.refused.extend(n.refused);
+        o.unsent += n.unsent;
+        o.failure = n.failure.or(o.failure.take());
+        o.endpoint = n.endpoint.or(o.endpoint.take());
+        self.requests += later.requests;
+        self.failure = later.failure.or(self.failure.take());
+        self.endpoint = later.endpoint.or(self.endpoint.take());
+        self.judge();
+    }
+
+    fn judge(&mut self) {
+        let (l, o) = (&self.lines, &self.otlp);
+        (self.outcome, self.exit_code) = if self.failure.is_some() || o.failure.is_some() {
             ("delivery_failed", EXIT_DELIVERY_FAILED)
-        } else if lines.refused_locally > 0 || lines.invalid > 0 {
+        } else if l.refused_locally > 0 || l.invalid > 0 || o.refused_locally > 0 || o.rejected > 0
+        {
             ("refused", EXIT_REFUSED)
         } else {
             ("accepted", EXIT_OK)
         };
-        Report {
-            dry_run,
-            outcome,
-            exit_code,
-            endpoint,
-            requests: delivery.requests,
-            failure: delivery.failure,
-            lines,
-        }
     }
 
     pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
@@ -150,13 +247,62 @@ impl Report {
             for line in payload {
                 writeln!(out, "{line}")?;
             }
-            return self.write_text_summary(notes);
+            for request in self.otlp.payload.iter().flatten() {
+                serde_json::to_writer_pretty(&mut *out, request)?;
+                writeln!(out)?;
+            }
+            self.write_text_summary(notes)?;
+            return self.write_otlp_summary(notes);
         }
-        self.write_text_summary(out)
+        self.write_text_summary(out)?;
+        self.write_otlp_summary(out)
+    }
+
+    fn write_otlp_summary(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let o = &self.otlp;
+        if o.points == 0 && o.refused_locally == 0 {
+            return Ok(());
+        }
+        let refused = match o.refused_locally {
+            0 => String::new(),
+            n => format!(", {n} refused locally"),
+        };
+        if self.dry_run {
+            writeln!(
+                out,
+                "dry run: {} histogram point(s) would be sent over OTLP{refused}",
+                o.points
+            )?;
+        } else {
+            let endpoint = o.endpoint.as_deref().unwrap_or("Dynatrace");
+            writeln!(
+                out,
+                "OTLP: {} of {} histogram point(s) sent in {} request(s) to {endpoint}: {} rejected{refused}",
+                o.points_sent, o.points, o.requests, o.rejected
+            )?;
+        }
+        if let Some(message) = &o.message {
+            writeln!(out, "OTLP rejected: {message}")?;
+        }
+        for refused in o.refused.iter().take(TEXT_LIST_LIMIT) {
+            writeln!(out, "refused {}: {}", refused.input, refused.error)?;
+        }
+        more(out, o.refused.len(), "refusals")?;
+        if let Some(failure) = &o.failure {
+            writeln!(out, "OTLP delivery failed: {failure}")?;
+            if o.unsent > 0 {
+                writeln!(out, "not sent: {} histogram point(s)", o.unsent)?;
+            }
+        }
+        Ok(())
     }
 
     fn write_text_summary(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let l = &self.lines;
+        let only_histograms = self.otlp.points > 0 || self.otlp.refused_locally > 0;
+        if l.total == 0 && l.refused_locally == 0 && only_histograms {
+            return Ok(());
+        }
         let refused = match l.refused_locally {
             0 => String::new(),
             n => format!(", {n} refused locally"),
@@ -215,6 +361,16 @@ impl Report {
         }
         Ok(())
     }
+}
+
+fn refused(refusals: Vec<Refusal>) -> Vec<RefusedReport> {
+    refusals
+        .into_iter()
+        .map(|r| RefusedReport {
+            input: r.origin.0,
+            error: r.error,
+        })
+        .collect()
 }
 
 fn more(out: &mut dyn Write, count: usize, what: &str) -> std::io::Result<()> {

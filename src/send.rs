@@ -4,13 +4,22 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use flate2::write::GzEncoder;
+use flate2::Compression;
 use reqwest::blocking::{Client, Response};
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::StatusCode;
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
 use serde::Deserialize;
+
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::metrics::v1::metric;
+use prost::Message;
 
 use crate::config::Destination;
 use crate::model::{Line, Origin};
+use crate::otlp;
 use crate::secret::{redact, Secret};
 
 /// Every official client splits here (the OneAgent endpoint's hard limit).
@@ -48,6 +57,18 @@ pub struct ServerWarning {
     pub line: Option<usize>,
     pub warning: String,
     pub origin: Option<Origin>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct OtlpDelivery {
+    pub requests: usize,
+    pub points_sent: usize,
+    /// Data points Dynatrace dropped: `partial_success.rejected_data_points`, or all of a 400.
+    pub rejected: u64,
+    /// `partial_success.error_message` and the reasons of 400 answers.
+    pub messages: Vec<String>,
+    pub failure: Option<String>,
+    pub unsent_points: usize,
 }
 
 pub fn client(destination: &Destination) -> Result<Client> {
@@ -89,7 +110,12 @@ pub fn batches(lines: &[Line]) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
-pub fn send_lines(client: &Client, destination: &Destination, lines: &[Line]) -> Delivery {
+pub fn send_lines(
+    client: &Client,
+    destination: &Destination,
+    url: &Url,
+    lines: &[Line],
+) -> Delivery {
     let mut delivery = Delivery::default();
     for range in batches(lines) {
         let batch = &lines[range.clone()];
@@ -98,10 +124,23 @@ pub fn send_lines(client: &Client, destination: &Destination, lines: &[Line]) ->
             body.push_str(&line.text);
             body.push('\n');
         }
-        match post_with_retries(client, destination, body, &mut delivery.requests) {
+        let post = Post {
+            url,
+            content_type: "text/plain; charset=utf-8",
+            body: body.into_bytes(),
+            gzip: false,
+        };
+        match post_with_retries(client, destination, &post, &mut delivery.requests) {
             Ok(answer) => {
                 delivery.sent += batch.len();
-                record_answer(&mut delivery, answer, range.start, lines);
+                record_answer(
+                    &mut delivery,
+                    answer,
+                    batch.len(),
+                    range.start,
+                    lines,
+                    destination.token.as_ref(),
+                );
             }
             Err(failure) => {
                 delivery.failure = Some(redact(&failure, destination.token.as_ref()));
@@ -113,28 +152,137 @@ pub fn send_lines(client: &Client, destination: &Destination, lines: &[Line]) ->
     delivery
 }
 
-/// What a request that reached Dynatrace and was not a delivery failure came back with.
+pub fn send_otlp(
+    client: &Client,
+    destination: &Destination,
+    url: &Url,
+    requests: &[ExportMetricsServiceRequest],
+) -> OtlpDelivery {
+    let mut delivery = OtlpDelivery::default();
+    let token = destination.token.as_ref();
+    for (index, request) in requests.iter().enumerate() {
+        let points = data_points(request);
+        let post = match otlp::ensure_delta(request) {
+            Ok(()) => Post {
+                url,
+                content_type: "application/x-protobuf",
+                body: request.encode_to_vec(),
+                gzip: destination.gzip,
+            },
+            Err(failure) => {
+                delivery.failure = Some(failure);
+                delivery.unsent_points = requests[index..].iter().map(data_points).sum();
+                break;
+            }
+        };
+        match post_with_retries(client, destination, &post, &mut delivery.requests) {
+            Ok(answer) if answer.status == StatusCode::BAD_REQUEST => {
+                delivery.points_sent += points;
+                delivery.rejected += points as u64;
+                let message = otlp_error_text(&answer.body);
+                delivery.messages.push(redact(
+                    &format!("Dynatrace refused all {points} data point(s) of a request (400 Bad Request): {message}"),
+                    token,
+                ));
+            }
+            Ok(answer) => {
+                delivery.points_sent += points;
+                let response = ExportMetricsServiceResponse::decode(answer.body.as_slice())
+                    .unwrap_or_default();
+                if let Some(partial) = response.partial_success {
+                    delivery.rejected += partial.rejected_data_points.max(0) as u64;
+                    if !partial.error_message.is_empty() {
+                        delivery
+                            .messages
+                            .push(redact(&partial.error_message, token));
+                    }
+                }
+            }
+            Err(failure) => {
+                delivery.failure = Some(redact(&failure, token));
+                delivery.unsent_points = requests[index..].iter().map(data_points).sum();
+                break;
+            }
+        }
+    }
+    delivery
+}
+
+pub fn data_points(request: &ExportMetricsServiceRequest) -> usize {
+    request
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .map(|m| match &m.data {
+            Some(metric::Data::Histogram(h)) => h.data_points.len(),
+            Some(metric::Data::Gauge(g)) => g.data_points.len(),
+            Some(metric::Data::Sum(s)) => s.data_points.len(),
+            Some(metric::Data::ExponentialHistogram(h)) => h.data_points.len(),
+            Some(metric::Data::Summary(s)) => s.data_points.len(),
+            None => 0,
+        })
+        .sum()
+}
+
+/// `google.rpc.Status`, which OTLP/HTTP servers answer failures with in protobuf.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+/// The reason in a failed OTLP answer: JSON, a protobuf `Status`, or plain text.
+fn otlp_error_text(body: &[u8]) -> String {
+    if let Some(message) = std::str::from_utf8(body).ok().and_then(server_message) {
+        if !message.chars().any(char::is_control) {
+            return message;
+        }
+    }
+    match RpcStatus::decode(body) {
+        Ok(status) if !status.message.is_empty() => status.message,
+        _ => "no reason given".to_owned(),
+    }
+}
+
+struct Post<'a> {
+    url: &'a Url,
+    content_type: &'static str,
+    body: Vec<u8>,
+    gzip: bool,
+}
+
+/// What a request that reached Dynatrace and was not a delivery failure came back with: a
+/// success or a 400 (some or all data invalid).
 #[derive(Debug)]
 struct Answer {
     status: StatusCode,
-    body: String,
-    lines: usize,
+    body: Vec<u8>,
 }
 
 fn post_with_retries(
     client: &Client,
     destination: &Destination,
-    body: String,
+    post: &Post,
     requests: &mut usize,
 ) -> Result<Answer, String> {
-    let lines = body.lines().count();
+    let body = if post.gzip {
+        gzip(&post.body).map_err(|e| format!("compressing the request: {e}"))?
+    } else {
+        post.body.clone()
+    };
     let mut attempt = 0;
     loop {
         *requests += 1;
         let mut request = client
-            .post(destination.metrics_url.clone())
-            .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+            .post(post.url.clone())
+            .header(CONTENT_TYPE, post.content_type)
             .body(body.clone());
+        if post.gzip {
+            request = request.header(CONTENT_ENCODING, "gzip");
+        }
         if let Some(token) = &destination.token {
             request = request.header(AUTHORIZATION, authorization(token));
         }
@@ -143,24 +291,17 @@ fn post_with_retries(
             Ok(response) => {
                 let status = response.status();
                 let retry_after = retry_after(&response);
-                // A server message may echo the request's headers.
-                let body = redact(
-                    &response.text().unwrap_or_default(),
-                    destination.token.as_ref(),
-                );
+                let body = response.bytes().map(|b| b.to_vec()).unwrap_or_default();
                 if status.is_success() || status == StatusCode::BAD_REQUEST {
-                    return Ok(Answer {
-                        status,
-                        body,
-                        lines,
-                    });
+                    return Ok(Answer { status, body });
                 }
                 let retryable =
                     status == StatusCode::TOO_MANY_REQUESTS || matches!(status.as_u16(), 502..=504);
                 if retryable && retries_left {
                     std::thread::sleep(retry_after.unwrap_or_else(|| backoff(attempt)));
                 } else {
-                    return Err(describe_status(status, &body, destination, attempt + 1));
+                    let text = String::from_utf8_lossy(&body);
+                    return Err(describe_status(status, &text, post.url, attempt + 1));
                 }
             }
             Err(error) if error.is_connect() && retries_left => {
@@ -169,7 +310,7 @@ fn post_with_retries(
             Err(error) => {
                 return Err(format!(
                     "could not reach {} after {} attempt(s): {}",
-                    destination.metrics_url,
+                    post.url,
                     attempt + 1,
                     error_chain(&error)
                 ))
@@ -177,6 +318,13 @@ fn post_with_retries(
         }
         attempt += 1;
     }
+}
+
+fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = GzEncoder::new(Vec::with_capacity(data.len() / 4), Compression::fast());
+    encoder.write_all(data)?;
+    encoder.finish()
 }
 
 fn authorization(token: &Secret) -> HeaderValue {
@@ -216,13 +364,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-fn describe_status(
-    status: StatusCode,
-    body: &str,
-    destination: &Destination,
-    attempts: u32,
-) -> String {
-    let url = &destination.metrics_url;
+fn describe_status(status: StatusCode, body: &str, url: &Url, attempts: u32) -> String {
     let hint = match status.as_u16() {
         401 => "the API token is missing, invalid or expired: check DT_API_TOKEN".to_owned(),
         403 => {
@@ -233,6 +375,9 @@ fn describe_status(
              https://{{domain}}/e/{{env-id}} for Managed)"
         ),
         413 => "the request was too large for Dynatrace".to_owned(),
+        415 => {
+            "Dynatrace does not take this content type here (OTLP needs binary protobuf)".to_owned()
+        }
         429 => {
             format!("Dynatrace is throttling this environment (still after {attempts} attempts)")
         }
@@ -302,26 +447,19 @@ struct WarningLineBody {
     warning: Option<String>,
 }
 
-fn record_answer(delivery: &mut Delivery, answer: Answer, first_index: usize, lines: &[Line]) {
-    let parsed = serde_json::from_str::<ValidationResponse>(&answer.body).ok();
-    let Some(response) = parsed else {
-        if answer.status.is_success() {
-            delivery.ok += answer.lines as u64;
-        } else {
-            delivery.invalid += answer.lines as u64;
-            let message = server_message(&answer.body).unwrap_or_else(|| "no reason given".into());
-            delivery.warnings.push(ServerWarning {
-                line: None,
-                warning: format!(
-                    "Dynatrace refused the request ({}): {message}",
-                    answer.status
-                ),
-                origin: None,
-            });
-        }
-        return;
-    };
-    let sent = answer.lines as u64;
+fn record_answer(
+    delivery: &mut Delivery,
+    answer: Answer,
+    sent: usize,
+    first_index: usize,
+    lines: &[Line],
+    token: Option<&Secret>,
+) {
+    // A server message may echo the request's headers.
+    let body = redact(&String::from_utf8_lossy(&answer.body), token);
+    let parsed = serde_json::from_str::<ValidationResponse>(&body).ok();
+    let response = parsed.unwrap_or_default();
+    let sent = sent as u64;
     let invalid = match (response.lines_invalid, response.lines_ok) {
         (Some(invalid), _) => invalid,
         (None, Some(ok)) => sent.saturating_sub(ok),
@@ -333,7 +471,7 @@ fn record_answer(delivery: &mut Delivery, answer: Answer, first_index: usize, li
     delivery.ok += response.lines_ok.unwrap_or(sent.saturating_sub(invalid));
     let listed = response.error.as_ref().map_or(0, |e| e.invalid_lines.len());
     if invalid > 0 && listed == 0 {
-        let message = server_message(&answer.body).unwrap_or_else(|| "no reason given".into());
+        let message = server_message(&body).unwrap_or_else(|| "no reason given".into());
         delivery.warnings.push(ServerWarning {
             line: None,
             warning: format!(
@@ -410,11 +548,10 @@ mod tests {
         assert!(batches(&[]).is_empty());
     }
 
-    fn answer(status: u16, body: &str, lines: usize) -> Answer {
+    fn answer(status: u16, body: &str) -> Answer {
         Answer {
             status: StatusCode::from_u16(status).unwrap(),
-            body: body.into(),
-            lines,
+            body: body.as_bytes().to_vec(),
         }
     }
 
@@ -430,10 +567,11 @@ mod tests {
                 r#"{"linesOk":1,"linesInvalid":1,"error":{"code":400,"message":"1 invalid lines",
                    "invalidLines":[{"line":2,"error":"bad value"}]},
                    "warnings":{"message":"w","warningLines":[{"line":1,"warning":"key changed"}]}}"#,
-                2,
             ),
             2,
+            2,
             &sent,
+            None,
         );
         assert_eq!((delivery.ok, delivery.invalid), (1, 1));
         assert_eq!(
@@ -459,15 +597,16 @@ mod tests {
                 202,
                 r#"{"linesValid":2,"linesInvalid":0,"error":null,
                    "warnings":{"changedMetricKeys":[{"line":2,"message":"b changed to b.gauge"}]}}"#,
-                2,
             ),
+            2,
             0,
             &sent,
+            None,
         );
         assert_eq!((delivery.ok, delivery.invalid), (2, 0));
         assert_eq!(delivery.warnings[0].warning, "b changed to b.gauge");
         let mut empty_body = Delivery::default();
-        record_answer(&mut empty_body, answer(202, "", 2), 0, &sent);
+        record_answer(&mut empty_body, answer(202, ""), 2, 0, &sent, None);
         assert_eq!(empty_body.ok, 2);
     }
 }

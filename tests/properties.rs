@@ -141,6 +141,7 @@ proptest! {
             key_prefix: "keptn".into(),
             default_dimensions: vec![],
             static_dimensions: vec![("ci_platform".into(), "keptn".into())],
+            resource_attributes: vec![],
         };
         let value = match kind {
             0 => Value::Gauge(value),
