@@ -325,13 +325,19 @@ impl Config {
             .iter()
             .chain(&sources.lines)
             .chain(sources.histograms.iter().map(|(_, path)| path));
-        if stdin_readers.filter(|p| p.as_os_str() == "-").count() > 1 {
+        let stdin_count = stdin_readers.filter(|p| p.as_os_str() == "-").count();
+        if stdin_count > 1 {
             bail!(
                 "stdin (`-`) can be read only once: give it to one --input, --lines or --histogram"
             );
         }
         if cli.run_loop && cli.interval == 0 {
             bail!("--interval must be at least 1 second");
+        }
+        if cli.run_loop && stdin_count > 0 {
+            bail!(
+                "--loop re-reads its inputs every round, which stdin (`-`) cannot give: use files"
+            );
         }
 
         let prefix = cli

@@ -40,18 +40,30 @@ fn run(cli: Cli) -> Result<u8> {
     let started_ns = now_ns();
     let config = Config::resolve(cli, Env::from_process()?)?;
     let client = config.destination.as_ref().map(send::client).transpose()?;
-    let report = match config.loop_interval {
+    match config.loop_interval {
         None => {
             let window = Window {
                 start_ns: started_ns,
                 end_ns: now_ns().max(started_ns + 1),
             };
-            once(&config, client.as_ref(), window)?
+            let report = once(&config, client.as_ref(), window)?;
+            write_report(&config, &report)?;
+            Ok(report.exit_code)
         }
-        Some(interval) => run_loop(&config, client.as_ref(), started_ns, interval)?,
-    };
-    write_report(&config, &report)?;
-    Ok(report.exit_code)
+        Some(interval) => {
+            let (report, stopped_by) = run_loop(&config, client.as_ref(), started_ns, interval)?;
+            write_report(&config, &report)?;
+            match stopped_by {
+                None => Ok(report.exit_code),
+                Some(error) => {
+                    eprintln!(
+                        "keptn-dt-metrics: error: {error:#}; the report shows the rounds before"
+                    );
+                    Ok(EXIT_USAGE)
+                }
+            }
+        }
+    }
 }
 
 /// Reads, encodes and sends once.
@@ -112,13 +124,14 @@ fn once(config: &Config, client: Option<&Client>, window: Window) -> Result<Repo
 }
 
 /// `--loop`: a round every `interval` until SIGTERM or SIGINT; each round's DELTA window starts
-/// where the previous one ended. Returns the totals of all rounds.
+/// where the previous one ended. Returns the totals of all rounds, and the error that ended the
+/// loop early, if one did after the first round (an error in the first is returned as such).
 fn run_loop(
     config: &Config,
     client: Option<&Client>,
     started_ns: u64,
     interval: Duration,
-) -> Result<Report> {
+) -> Result<(Report, Option<anyhow::Error>)> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -129,14 +142,19 @@ fn run_loop(
     for round in 1.. {
         let round_started = Instant::now();
         let window_end = now_ns().max(window_start + 1);
-        let report = once(
-            config,
-            client,
-            Window {
-                start_ns: window_start,
-                end_ns: window_end,
-            },
-        )?;
+        let window = Window {
+            start_ns: window_start,
+            end_ns: window_end,
+        };
+        let report = match once(config, client, window) {
+            Ok(report) => report,
+            Err(error) => {
+                return match totals {
+                    None => Err(error),
+                    Some(totals) => Ok((totals, Some(error))),
+                }
+            }
+        };
         window_start = window_end;
         eprintln!(
             "round {round}: {} line(s) and {} histogram point(s) sent, outcome {}",
@@ -153,7 +171,7 @@ fn run_loop(
             break;
         }
     }
-    Ok(totals.expect("at least one round ran"))
+    Ok((totals.expect("at least one round ran"), None))
 }
 
 fn write_report(config: &Config, report: &Report) -> Result<()> {

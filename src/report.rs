@@ -282,7 +282,12 @@ impl Report {
             )?;
         }
         if let Some(message) = &o.message {
-            writeln!(out, "OTLP rejected: {message}")?;
+            let label = if o.rejected > 0 {
+                "rejected"
+            } else {
+                "warning"
+            };
+            writeln!(out, "OTLP {label}: {message}")?;
         }
         for refused in o.refused.iter().take(TEXT_LIST_LIMIT) {
             writeln!(out, "refused {}: {}", refused.input, refused.error)?;

@@ -186,9 +186,21 @@ pub fn send_otlp(
                 ));
             }
             Ok(answer) => {
+                let decoded = ExportMetricsServiceResponse::decode(answer.body.as_slice());
+                let html = answer
+                    .content_type
+                    .as_deref()
+                    .is_some_and(|t| t.contains("html"));
+                let Some(response) = decoded.ok().filter(|_| !html) else {
+                    delivery.failure = Some(format!(
+                        "{url} answered {} but not with an OTLP response (a proxy or login page?); \
+                         check DT_TENANT or DT_OTLP_URL",
+                        answer.status
+                    ));
+                    delivery.unsent_points = requests[index..].iter().map(data_points).sum();
+                    break;
+                };
                 delivery.points_sent += points;
-                let response = ExportMetricsServiceResponse::decode(answer.body.as_slice())
-                    .unwrap_or_default();
                 if let Some(partial) = response.partial_success {
                     delivery.rejected += partial.rejected_data_points.max(0) as u64;
                     if !partial.error_message.is_empty() {
@@ -259,6 +271,7 @@ struct Post<'a> {
 #[derive(Debug)]
 struct Answer {
     status: StatusCode,
+    content_type: Option<String>,
     body: Vec<u8>,
 }
 
@@ -291,9 +304,18 @@ fn post_with_retries(
             Ok(response) => {
                 let status = response.status();
                 let retry_after = retry_after(&response);
+                let content_type = response
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
                 let body = response.bytes().map(|b| b.to_vec()).unwrap_or_default();
                 if status.is_success() || status == StatusCode::BAD_REQUEST {
-                    return Ok(Answer { status, body });
+                    return Ok(Answer {
+                        status,
+                        content_type,
+                        body,
+                    });
                 }
                 let retryable =
                     status == StatusCode::TOO_MANY_REQUESTS || matches!(status.as_u16(), 502..=504);
@@ -551,6 +573,7 @@ mod tests {
     fn answer(status: u16, body: &str) -> Answer {
         Answer {
             status: StatusCode::from_u16(status).unwrap(),
+            content_type: None,
             body: body.as_bytes().to_vec(),
         }
     }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the real binary against a fake Dynatrace metrics ingest endpoint: what
 //! goes over the wire, what the report says, and the exit code Keptn sees.
 
+#[allow(dead_code)]
 mod support;
 
 use serde_json::json;

@@ -1,18 +1,27 @@
 //! Helpers for the CLI tests: a fake Dynatrace metrics ingest endpoint that records what it is
 //! sent, a scratch directory per test, and a way to run the real binary with nothing from the
-//! developer's environment.
+//! developer's environment. OTLP requests (gzip-compressed binary protobuf) are recorded as bytes
+//! and can be decoded.
 
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use prost::Message;
 use serde_json::Value as Json;
 
 /// The ingest path below a tenant's base URL.
 pub const INGEST_PATH: &str = "/api/v2/metrics/ingest";
+/// The OTLP metrics path below a tenant's base URL.
+pub const OTLP_PATH: &str = "/api/v2/otlp/v1/metrics";
 
 /// One request as the fake Dynatrace received it.
 #[derive(Debug, Clone)]
@@ -21,7 +30,10 @@ pub struct Recorded {
     pub path: String,
     /// Header names lowercased, in the order received.
     pub headers: Vec<(String, String)>,
+    /// The body as text (invalid UTF-8 replaced), for line protocol.
     pub body: String,
+    /// The body exactly as received, for OTLP.
+    pub body_bytes: Vec<u8>,
 }
 
 impl Recorded {
@@ -37,13 +49,34 @@ impl Recorded {
     pub fn lines(&self) -> Vec<&str> {
         self.body.lines().collect()
     }
+
+    /// The body with its `Content-Encoding` (gzip or none) undone.
+    pub fn decoded_body(&self) -> Vec<u8> {
+        match self.header("Content-Encoding") {
+            None => self.body_bytes.clone(),
+            Some(encoding) if encoding.eq_ignore_ascii_case("gzip") => {
+                let mut plain = Vec::new();
+                flate2::read::GzDecoder::new(self.body_bytes.as_slice())
+                    .read_to_end(&mut plain)
+                    .expect("a gzip body that decompresses");
+                plain
+            }
+            Some(other) => panic!("unexpected Content-Encoding `{other}`"),
+        }
+    }
+
+    /// The body as an OTLP `ExportMetricsServiceRequest` (binary protobuf, gzip undone).
+    pub fn otlp(&self) -> ExportMetricsServiceRequest {
+        ExportMetricsServiceRequest::decode(self.decoded_body().as_slice())
+            .expect("an ExportMetricsServiceRequest in binary protobuf")
+    }
 }
 
 /// What the fake Dynatrace answers to one request.
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
-    pub body: String,
+    pub body: Vec<u8>,
     pub headers: Vec<(String, String)>,
 }
 
@@ -51,9 +84,36 @@ impl Reply {
     pub fn json(status: u16, body: impl Into<String>) -> Reply {
         Reply {
             status,
-            body: body.into(),
+            body: body.into().into_bytes(),
             headers: vec![("Content-Type".into(), "application/json".into())],
         }
+    }
+
+    /// `message` encoded as binary protobuf, `Content-Type: application/x-protobuf`.
+    pub fn protobuf(status: u16, message: &impl Message) -> Reply {
+        Reply {
+            status,
+            body: message.encode_to_vec(),
+            headers: vec![("Content-Type".into(), "application/x-protobuf".into())],
+        }
+    }
+
+    /// 200 with an empty `ExportMetricsServiceResponse`: every data point accepted.
+    pub fn otlp_ok() -> Reply {
+        Reply::protobuf(200, &ExportMetricsServiceResponse::default())
+    }
+
+    /// 200 with `partial_success`: `rejected` data points dropped, for `message`.
+    pub fn otlp_partial(rejected: i64, message: &str) -> Reply {
+        Reply::protobuf(
+            200,
+            &ExportMetricsServiceResponse {
+                partial_success: Some(ExportMetricsPartialSuccess {
+                    rejected_data_points: rejected,
+                    error_message: message.to_owned(),
+                }),
+            },
+        )
     }
 
     /// 202 as Dynatrace sends it when all `lines` were accepted.
@@ -97,11 +157,11 @@ impl FakeDynatrace {
                     Err(_) if stopping.load(Ordering::SeqCst) => return,
                     Err(_) => continue,
                 };
-                let mut body = String::new();
+                let mut body_bytes = Vec::new();
                 request
                     .as_reader()
-                    .read_to_string(&mut body)
-                    .expect("a UTF-8 request body");
+                    .read_to_end(&mut body_bytes)
+                    .expect("a readable request body");
                 let recorded = Recorded {
                     method: request.method().to_string(),
                     path: request.url().to_owned(),
@@ -115,7 +175,8 @@ impl FakeDynatrace {
                             )
                         })
                         .collect(),
-                    body,
+                    body: String::from_utf8_lossy(&body_bytes).into_owned(),
+                    body_bytes,
                 };
                 let index = {
                     let mut all = requests.lock().unwrap();
@@ -124,7 +185,7 @@ impl FakeDynatrace {
                 };
                 let reply = respond(&recorded, index);
                 let mut response =
-                    tiny_http::Response::from_string(reply.body).with_status_code(reply.status);
+                    tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
                 for (name, value) in &reply.headers {
                     response = response.with_header(
                         tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
@@ -143,9 +204,15 @@ impl FakeDynatrace {
         }
     }
 
-    /// Accepts every line of every request.
+    /// Accepts every line of every request, and every OTLP data point.
     pub fn accepting() -> Self {
-        FakeDynatrace::start(|request, _| Reply::accepted(request.lines().len()))
+        FakeDynatrace::start(|request, _| {
+            if request.path == OTLP_PATH {
+                Reply::otlp_ok()
+            } else {
+                Reply::accepted(request.lines().len())
+            }
+        })
     }
 
     /// Answers the requests with `replies` in order; the last one answers all further requests.
@@ -161,6 +228,28 @@ impl FakeDynatrace {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// The requests to `path`, in the order received.
+    pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
+    /// Waits until `count` requests to `path` have arrived, polling; false after `timeout`.
+    pub fn wait_for(&self, path: &str, count: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.requests_to(path).len() >= count {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -199,6 +288,10 @@ impl Workdir {
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create the scratch directory");
         Workdir { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     pub fn write(&self, name: &str, text: &str) -> &Workdir {
@@ -249,13 +342,17 @@ impl Cli {
         self.env("DT_TENANT", tenant).env("DT_API_TOKEN", token)
     }
 
+    /// Starts the binary without waiting, stdout and stderr piped.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start keptn-dt-metrics")
+    }
+
     pub fn run(mut self) -> Output {
-        let output = self.command.output().expect("run keptn-dt-metrics");
-        Output {
-            code: output.status.code().expect("an exit code, not a signal"),
-            stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-            stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-        }
+        Output::from(self.command.output().expect("run keptn-dt-metrics"))
     }
 }
 
@@ -264,6 +361,16 @@ pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl From<std::process::Output> for Output {
+    fn from(output: std::process::Output) -> Output {
+        Output {
+            code: output.status.code().expect("an exit code, not a signal"),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+        }
+    }
 }
 
 impl Output {
