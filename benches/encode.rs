@@ -77,3 +77,35 @@ fn dimension_value() -> String {
 fn format_number() -> Option<String> {
     normalize::format_number(divan::black_box(1234.5678))
 }
+
+/// 10,000 samples into one DELTA histogram request, protobuf-encoded and gzip-ready.
+#[divan::bench]
+fn otlp_histogram_10k_samples(bencher: divan::Bencher) {
+    use keptn_dt_metrics::model::{Distribution, Histogram, Origin};
+    use keptn_dt_metrics::otlp::{OtlpEncoder, Window};
+    use prost::Message;
+
+    let values: Vec<f64> = (0..10_000).map(|i| (i as f64 * 1.7) % 12_000.0).collect();
+    let histograms = vec![Histogram {
+        name: "response_time".into(),
+        unit: Some("ms".into()),
+        description: None,
+        attributes: vec![("endpoint".into(), "/api/cart".into())],
+        data: Distribution::Samples {
+            bounds: None,
+            values,
+        },
+        origin: Origin("bench".into()),
+    }];
+    let settings = settings();
+    let window = Window {
+        start_ns: 1,
+        end_ns: 2,
+    };
+    bencher
+        .counter(divan::counter::ItemsCount::new(10_000usize))
+        .bench(|| {
+            let encoded = OtlpEncoder::new(&settings, false).encode(&histograms, &[], window);
+            encoded.requests[0].encode_to_vec()
+        });
+}
