@@ -11,6 +11,7 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use crate::enrichment;
+use crate::model::set_pair;
 use crate::secret::Secret;
 
 pub const DEFAULT_PREFIX: &str = "keptn";
@@ -655,10 +656,7 @@ fn parse_pairs<'a>(
 /// Adds `later` to `pairs`; a key already present takes the later value in its old place.
 fn merge_pairs(pairs: &mut Vec<(String, String)>, later: Vec<(String, String)>) {
     for (key, value) in later {
-        match pairs.iter_mut().find(|(k, _)| *k == key) {
-            Some(existing) => existing.1 = value,
-            None => pairs.push((key, value)),
-        }
+        set_pair(pairs, key, value);
     }
 }
 

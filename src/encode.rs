@@ -3,7 +3,7 @@
 //! never sent.
 
 use crate::config::EncodeSettings;
-use crate::model::{Inputs, Line, Metadata, Metric, Origin, Refusal, Value, Warning};
+use crate::model::{set_pair, Inputs, Line, Metadata, Metric, Origin, Refusal, Value, Warning};
 use crate::normalize;
 
 pub const MAX_DIMENSIONS: usize = 50;
@@ -148,7 +148,7 @@ impl<'a> Encoder<'a> {
             self.default_dimensions.len() + own.len() + self.static_dimensions.len(),
         );
         for (key, value) in self.default_dimensions.iter().chain(&own) {
-            set_dimension(&mut dimensions, key, value);
+            set_pair(&mut dimensions, key.as_str(), value.as_str());
         }
         for (key, value) in &self.static_dimensions {
             let replaced_own = own.iter().find(|(k, _)| k == key);
@@ -161,7 +161,7 @@ impl<'a> Encoder<'a> {
                     ),
                 });
             }
-            set_dimension(&mut dimensions, key, value);
+            set_pair(&mut dimensions, key.as_str(), value.as_str());
         }
         if dimensions.len() > MAX_DIMENSIONS {
             return Err(format!(
@@ -314,29 +314,14 @@ fn quoted(text: &str) -> String {
 }
 
 fn normalized_dimensions(raw: &[(String, String)]) -> Dimensions {
-    let mut dimensions: Vec<(&str, &str)> = Vec::new();
-    let normalized: Dimensions = raw
-        .iter()
-        .filter_map(|(key, value)| {
-            let value = normalize::dimension_value(value);
-            Some((normalize::dimension_key(key)?, value)).filter(|(_, v)| !v.is_empty())
-        })
-        .collect();
-    for (key, value) in &normalized {
-        set_dimension(&mut dimensions, key, value);
+    let mut dimensions = Dimensions::new();
+    for (key, value) in raw {
+        let value = normalize::dimension_value(value);
+        if let (Some(key), false) = (normalize::dimension_key(key), value.is_empty()) {
+            set_pair(&mut dimensions, key, value);
+        }
     }
     dimensions
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
-
-/// Sets `key` to `value`; a key already present keeps its place and takes the new value.
-fn set_dimension<'a>(dimensions: &mut Vec<(&'a str, &'a str)>, key: &'a str, value: &'a str) {
-    match dimensions.iter_mut().find(|(k, _)| *k == key) {
-        Some(existing) => existing.1 = value,
-        None => dimensions.push((key, value)),
-    }
 }
 
 #[cfg(test)]

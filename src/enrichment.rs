@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use crate::model::set_pair;
+
 pub const DEFAULT_DIR: &str = "/var/lib/dynatrace/enrichment";
 
 /// Lowest to highest precedence. The first line of the indirection file is the path of the
@@ -40,10 +42,7 @@ fn add_properties(text: &str, pairs: &mut Vec<(String, String)>) {
         if key.is_empty() || value.is_empty() {
             continue;
         }
-        match pairs.iter_mut().find(|(k, _)| k == key) {
-            Some(existing) => existing.1 = value.to_owned(),
-            None => pairs.push((key.to_owned(), value.to_owned())),
-        }
+        set_pair(pairs, key.to_owned(), value.to_owned());
     }
 }
 

@@ -12,7 +12,9 @@ use serde_json::{Map, Value as Json};
 
 use crate::config::Sources;
 use crate::lineproto::{parse_line, ParsedLine};
-use crate::model::{Distribution, Histogram, Inputs, Metadata, Metric, Origin, Refusal, Value};
+use crate::model::{
+    set_pair, Distribution, Histogram, Inputs, Metadata, Metric, Origin, Refusal, Value,
+};
 
 pub fn read_inputs(sources: &Sources, stdin: &mut dyn Read) -> Result<Inputs> {
     let mut inputs = Inputs::default();
@@ -236,10 +238,7 @@ fn json_histogram(
     };
     let mut attributes = shared_dimensions.to_vec();
     for (key, value) in json_dimensions(&raw.attributes)? {
-        match attributes.iter_mut().find(|(k, _)| *k == key) {
-            Some(existing) => existing.1 = value,
-            None => attributes.push((key, value)),
-        }
+        set_pair(&mut attributes, key, value);
     }
     Ok(Histogram {
         name: raw.name,
@@ -353,10 +352,7 @@ fn json_metric(
     let timestamp = raw.timestamp.map(parse_timestamp).transpose()?;
     let mut dimensions = shared_dimensions.to_vec();
     for (key, value) in json_dimensions(&raw.dimensions)? {
-        match dimensions.iter_mut().find(|(k, _)| *k == key) {
-            Some(existing) => existing.1 = value,
-            None => dimensions.push((key, value)),
-        }
+        set_pair(&mut dimensions, key, value);
     }
     let metadata = (raw.unit.is_some() || raw.description.is_some() || raw.display_name.is_some())
         .then(|| Metadata {

@@ -120,3 +120,12 @@ pub struct Line {
     pub text: String,
     pub origin: Origin,
 }
+
+/// Sets `key` to `value` in ordered pairs (dimensions, attributes): a key already present keeps
+/// its place and takes the new value, so later sources take precedence.
+pub fn set_pair<K: PartialEq, V>(pairs: &mut Vec<(K, V)>, key: K, value: V) {
+    match pairs.iter_mut().find(|(k, _)| *k == key) {
+        Some(existing) => existing.1 = value,
+        None => pairs.push((key, value)),
+    }
+}

@@ -13,7 +13,7 @@ use prost::Message;
 use crate::config::EncodeSettings;
 use crate::encode::metric_key;
 use crate::histogram::{aggregate, Buckets};
-use crate::model::{Histogram, Metric, Refusal, Value};
+use crate::model::{set_pair, Histogram, Metric, Refusal, Value};
 use crate::normalize;
 
 pub const MAX_POINTS_PER_REQUEST: usize = 15_000;
@@ -169,10 +169,7 @@ impl<'a> OtlpEncoder<'a> {
                     value.chars().count()
                 ));
             }
-            match merged.iter_mut().find(|(k, _)| *k == key) {
-                Some(existing) => existing.1 = value,
-                None => merged.push((key, value)),
-            }
+            set_pair(&mut merged, key, value.as_str());
         }
         if merged.len() > MAX_ATTRIBUTES {
             return Err(format!(
