@@ -392,7 +392,7 @@ impl Config {
             &mut labels,
             parse_pairs(cli.labels.iter().map(String::as_str), "--label")?,
         );
-        static_dimensions.extend(labels);
+        merge_pairs(&mut static_dimensions, labels);
         let enrichment_on = match &env.dt_metadata_enrichment {
             None => true,
             setting => parse_bool(setting, "DT_METADATA_ENRICHMENT")?,

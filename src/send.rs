@@ -131,6 +131,11 @@ pub fn send_lines(
             gzip: false,
         };
         match post_with_retries(client, destination, &post, &mut delivery.requests) {
+            Ok(answer) if answer.is_html() => {
+                delivery.failure = Some(not_dynatrace(url, answer.status, "DT_METRICS_URL"));
+                delivery.unsent = lines.len() - range.start;
+                break;
+            }
             Ok(answer) => {
                 delivery.sent += batch.len();
                 record_answer(
@@ -187,16 +192,8 @@ pub fn send_otlp(
             }
             Ok(answer) => {
                 let decoded = ExportMetricsServiceResponse::decode(answer.body.as_slice());
-                let html = answer
-                    .content_type
-                    .as_deref()
-                    .is_some_and(|t| t.contains("html"));
-                let Some(response) = decoded.ok().filter(|_| !html) else {
-                    delivery.failure = Some(format!(
-                        "{url} answered {} but not with an OTLP response (a proxy or login page?); \
-                         check DT_TENANT or DT_OTLP_URL",
-                        answer.status
-                    ));
+                let Some(response) = decoded.ok().filter(|_| !answer.is_html()) else {
+                    delivery.failure = Some(not_dynatrace(url, answer.status, "DT_OTLP_URL"));
                     delivery.unsent_points = requests[index..].iter().map(data_points).sum();
                     break;
                 };
@@ -273,6 +270,22 @@ struct Answer {
     status: StatusCode,
     content_type: Option<String>,
     body: Vec<u8>,
+}
+
+impl Answer {
+    /// A login page or proxy error rather than Dynatrace's answer.
+    fn is_html(&self) -> bool {
+        self.content_type
+            .as_deref()
+            .is_some_and(|t| t.to_ascii_lowercase().contains("html"))
+    }
+}
+
+fn not_dynatrace(url: &Url, status: StatusCode, variable: &str) -> String {
+    format!(
+        "{url} answered {status} with a web page, not as Dynatrace's API (a proxy or login \
+         page?): check DT_TENANT or {variable}"
+    )
 }
 
 fn post_with_retries(

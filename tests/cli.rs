@@ -894,3 +894,22 @@ fn keptn_context_event_type_and_dynatrace_metadata_become_dimensions() {
     out.expect_code(0);
     assert_eq!(out.stdout, "keptn.x,ci_platform=keptn gauge,1\n");
 }
+
+#[test]
+fn a_web_page_instead_of_dynatraces_answer_is_a_delivery_failure() {
+    let server = FakeDynatrace::scripted(vec![Reply::json(200, "<html>Sign in</html>")
+        .with_header("Content-Type", "text/html; charset=utf-8")]);
+    let out = Workdir::new("html")
+        .cli()
+        .credentials(server.url(), TOKEN)
+        .args(["-m", "x=1", "--output", "json"])
+        .run();
+    out.expect_code(4);
+    let report = out.json();
+    assert_eq!(report["lines"]["ok"], 0);
+    assert_eq!(report["lines"]["unsent"], 1);
+    assert!(report["failure"]
+        .as_str()
+        .unwrap()
+        .contains("with a web page, not as Dynatrace's API"));
+}

@@ -781,7 +781,7 @@ fn a_200_that_is_not_an_otlp_answer_is_a_delivery_failure() {
     assert!(report["otlp"]["failure"]
         .as_str()
         .unwrap()
-        .contains("not with an OTLP response"));
+        .contains("not as Dynatrace's API"));
 }
 
 #[test]
