@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use reqwest::blocking::{Client, Response};
@@ -79,15 +79,34 @@ pub fn client(destination: &Destination) -> Result<Client> {
         .redirect(reqwest::redirect::Policy::none())
         .danger_accept_invalid_certs(destination.insecure_tls);
     if let Some(path) = &destination.ca_bundle {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("reading the CA bundle {}", path.display()))?;
-        for certificate in reqwest::Certificate::from_pem_bundle(&pem)
-            .with_context(|| format!("{} is not a PEM certificate bundle", path.display()))?
-        {
+        let pem = std::fs::read(path).with_context(|| {
+            format!(
+                "reading the CA bundle {} (DT_CA_BUNDLE, --ca-bundle)",
+                path.display()
+            )
+        })?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("the CA bundle {} is not valid PEM", path.display()))?;
+        if certificates.is_empty() {
+            bail!(
+                "the CA bundle {} holds no certificate: it must be PEM, one or more \
+                 -----BEGIN CERTIFICATE----- blocks",
+                path.display()
+            );
+        }
+        for certificate in certificates {
             builder = builder.add_root_certificate(certificate);
         }
     }
-    builder.build().context("setting up the HTTP client")
+    // With the settings fixed here, only a certificate from the CA bundle can make this fail.
+    let context = match &destination.ca_bundle {
+        Some(path) => format!(
+            "the CA bundle {} holds a certificate that is not valid X.509",
+            path.display()
+        ),
+        None => "setting up the HTTP client".to_owned(),
+    };
+    builder.build().context(context)
 }
 
 /// Splits `lines` into requests within the protocol's limits: index ranges into `lines`.
