@@ -149,7 +149,7 @@ pub fn send_lines(
             body: body.into_bytes(),
             gzip: false,
         };
-        match post_with_retries(client, destination, &post, &mut delivery.requests) {
+        match post_with_retries(client, destination, post, &mut delivery.requests) {
             Ok(answer) if answer.is_html() => {
                 delivery.failure = Some(not_dynatrace(url, answer.status, "DT_METRICS_URL"));
                 delivery.unsent = lines.len() - range.start;
@@ -199,7 +199,7 @@ pub fn send_otlp(
                 break;
             }
         };
-        match post_with_retries(client, destination, &post, &mut delivery.requests) {
+        match post_with_retries(client, destination, post, &mut delivery.requests) {
             Ok(answer) if answer.status == StatusCode::BAD_REQUEST => {
                 delivery.points_sent += points;
                 delivery.rejected += points as u64;
@@ -310,13 +310,13 @@ fn not_dynatrace(url: &Url, status: StatusCode, variable: &str) -> String {
 fn post_with_retries(
     client: &Client,
     destination: &Destination,
-    post: &Post,
+    post: Post,
     requests: &mut usize,
 ) -> Result<Answer, String> {
     let body = if post.gzip {
         gzip(&post.body).map_err(|e| format!("compressing the request: {e}"))?
     } else {
-        post.body.clone()
+        post.body
     };
     let mut attempt = 0;
     loop {
