@@ -1,9 +1,9 @@
 //! Encoder throughput: `cargo bench --bench encode`.
 
 use keptn_dt_metrics::config::EncodeSettings;
-use keptn_dt_metrics::encode::Encoder;
-use keptn_dt_metrics::input::read_json_document;
-use keptn_dt_metrics::model::Inputs;
+use keptn_dt_metrics::encode::LineEncoder;
+use keptn_dt_metrics::input::{read_all, Location, Sink, Source};
+use keptn_dt_metrics::model::{Capped, Histogram, Metadata, Metric, Refusal};
 use keptn_dt_metrics::normalize;
 
 fn main() {
@@ -40,6 +40,43 @@ fn document(n: usize) -> String {
 
 const SIZES: &[usize] = &[1, 1_000, 10_000];
 
+/// Encodes each metric as it is read, as a run does.
+struct Encode {
+    encoder: LineEncoder,
+    warnings: Capped<keptn_dt_metrics::model::Warning>,
+    lines: usize,
+}
+
+impl Sink for Encode {
+    fn metric(&mut self, metric: &Metric) {
+        if let Ok(line) = self.encoder.metric(metric, 0, &mut self.warnings) {
+            self.lines += divan::black_box(line).len();
+        }
+    }
+    fn metadata(&mut self, _: &Metadata) {}
+    fn histogram(&mut self, _: Histogram) {}
+    fn refused(&mut self, _: Refusal) {}
+    fn histogram_refused(&mut self, _: Refusal) {}
+}
+
+/// Keeps the metrics, to time the encoder alone.
+#[derive(Default)]
+struct Keep(Vec<Metric>);
+
+impl Sink for Keep {
+    fn metric(&mut self, metric: &Metric) {
+        self.0.push(metric.clone());
+    }
+    fn metadata(&mut self, _: &Metadata) {}
+    fn histogram(&mut self, _: Histogram) {}
+    fn refused(&mut self, _: Refusal) {}
+    fn histogram_refused(&mut self, _: Refusal) {}
+}
+
+fn read(text: &str, sink: &mut dyn Sink) {
+    read_all(&[Source::Json(Location::Stdin)], &mut text.as_bytes(), sink).unwrap();
+}
+
 #[divan::bench(args = SIZES)]
 fn json_to_lines(bencher: divan::Bencher, n: usize) {
     let text = document(n);
@@ -47,25 +84,36 @@ fn json_to_lines(bencher: divan::Bencher, n: usize) {
     bencher
         .counter(divan::counter::ItemsCount::new(n))
         .bench(|| {
-            let mut inputs = Inputs::default();
-            read_json_document("bench.json", &text, &mut inputs).unwrap();
-            Encoder::new(&settings, 0).encode(&inputs)
+            let mut sink = Encode {
+                encoder: LineEncoder::new(&settings),
+                warnings: Capped::default(),
+                lines: 0,
+            };
+            read(&text, &mut sink);
+            sink.lines
         });
 }
 
 #[divan::bench(args = SIZES)]
 fn encode_only(bencher: divan::Bencher, n: usize) {
-    let mut inputs = Inputs::default();
-    read_json_document("bench.json", &document(n), &mut inputs).unwrap();
+    let mut kept = Keep::default();
+    read(&document(n), &mut kept);
     let settings = settings();
     bencher
         .counter(divan::counter::ItemsCount::new(n))
-        .bench(|| Encoder::new(&settings, 0).encode(&inputs));
+        .bench(|| {
+            let encoder = LineEncoder::new(&settings);
+            let mut warnings = Capped::default();
+            kept.0
+                .iter()
+                .filter_map(|m| encoder.metric(m, 0, &mut warnings).ok())
+                .count()
+        });
 }
 
 #[divan::bench]
 fn metric_key() -> Option<String> {
-    normalize::metric_key(divan::black_box("keptn.load test.Response-Time (p95)"))
+    normalize::classic_metric_key(divan::black_box("keptn.load test.Response-Time (p95)"))
 }
 
 #[divan::bench]
@@ -78,25 +126,15 @@ fn format_number() -> Option<String> {
     normalize::format_number(divan::black_box(1234.5678))
 }
 
-/// 10,000 samples into one DELTA histogram request, protobuf-encoded and gzip-ready.
+/// 10,000 samples bucketed into one DELTA histogram request, protobuf-encoded.
 #[divan::bench]
 fn otlp_histogram_10k_samples(bencher: divan::Bencher) {
-    use keptn_dt_metrics::model::{Distribution, Histogram, Origin};
+    use keptn_dt_metrics::histogram::Aggregator;
+    use keptn_dt_metrics::model::Origin;
     use keptn_dt_metrics::otlp::{OtlpEncoder, Window};
     use prost::Message;
 
     let values: Vec<f64> = (0..10_000).map(|i| (i as f64 * 1.7) % 12_000.0).collect();
-    let histograms = vec![Histogram {
-        name: "response_time".into(),
-        unit: Some("ms".into()),
-        description: None,
-        attributes: vec![("endpoint".into(), "/api/cart".into())],
-        data: Distribution::Samples {
-            bounds: None,
-            values,
-        },
-        origin: Origin("bench".into()),
-    }];
     let settings = settings();
     let window = Window {
         start_ns: 1,
@@ -105,7 +143,20 @@ fn otlp_histogram_10k_samples(bencher: divan::Bencher) {
     bencher
         .counter(divan::counter::ItemsCount::new(10_000usize))
         .bench(|| {
-            let encoded = OtlpEncoder::new(&settings, false).encode(&histograms, &[], window);
-            encoded.requests[0].encode_to_vec()
+            let mut aggregator = Aggregator::new(None).unwrap();
+            for &value in &values {
+                aggregator.record(value);
+            }
+            let histogram = Histogram {
+                name: "response_time".into(),
+                unit: Some("ms".into()),
+                description: None,
+                attributes: vec![("endpoint".into(), "/api/cart".into())],
+                buckets: aggregator.finish().unwrap(),
+                origin: Origin::whole("bench"),
+            };
+            let encoder = OtlpEncoder::new(&settings);
+            let metric = encoder.metric(&histogram, window).unwrap();
+            encoder.requests(vec![metric])[0].encode_to_vec()
         });
 }

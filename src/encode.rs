@@ -1,130 +1,75 @@
-//! Encoding: metrics to Dynatrace line protocol, with every check the server would otherwise
+//! Encoding metrics to Dynatrace line protocol, with every check the server would otherwise
 //! make after the fact. A line that would be refused is refused here, with the reason, and is
 //! never sent.
 
 use crate::config::EncodeSettings;
-use crate::model::{set_pair, Inputs, Line, Metadata, Metric, Origin, Refusal, Value, Warning};
-use crate::normalize;
+use crate::model::{Capped, Code, Metadata, Metric, Origin, Problem, Value, Warning};
+use crate::normalize::{self, merge_dimensions};
 
 pub const MAX_DIMENSIONS: usize = 50;
 pub const MAX_LINE_CHARS: usize = 50_000;
-pub const MIN_KEY_CHARS: usize = 3;
 pub const MAX_PAST_MS: i64 = 60 * 60 * 1000;
 pub const MAX_FUTURE_MS: i64 = 10 * 60 * 1000;
-/// Tolerance of the server's `min <= sum/count <= max` check.
-const SUMMARY_TOLERANCE: f64 = 1e-6;
-
-#[derive(Debug, Default)]
-pub struct Encoded {
-    pub lines: Vec<Line>,
-    pub refusals: Vec<Refusal>,
-    pub warnings: Vec<Warning>,
-}
 
 /// Dimensions after normalisation: key, and value escaped for the line.
 type Dimensions = Vec<(String, String)>;
 
-pub struct Encoder<'a> {
-    key_prefix: &'a str,
+pub struct LineEncoder {
+    key_prefix: String,
     default_dimensions: Dimensions,
-    static_dimensions: Dimensions,
-    now_ms: i64,
+    context_dimensions: Dimensions,
+    /// Metadata lines sent so far, by key: only the first for a key counts.
+    metadata_sent: Vec<(String, String)>,
 }
 
-impl<'a> Encoder<'a> {
-    pub fn new(settings: &'a EncodeSettings, now_ms: i64) -> Encoder<'a> {
-        Encoder {
-            key_prefix: &settings.key_prefix,
+impl LineEncoder {
+    pub fn new(settings: &EncodeSettings) -> LineEncoder {
+        LineEncoder {
+            key_prefix: settings.key_prefix.clone(),
             default_dimensions: normalized_dimensions(&settings.default_dimensions),
-            static_dimensions: normalized_dimensions(&settings.static_dimensions),
-            now_ms,
+            context_dimensions: normalized_dimensions(&settings.static_dimensions),
+            metadata_sent: Vec::new(),
         }
     }
 
-    pub fn encode(&self, inputs: &Inputs) -> Encoded {
-        let mut encoded = Encoded {
-            refusals: inputs.refusals.clone(),
-            ..Encoded::default()
+    /// The metadata line for `meta`, or `None` when it says nothing or was already sent.
+    pub fn metadata(
+        &mut self,
+        meta: &Metadata,
+        warnings: &mut Capped<Warning>,
+    ) -> Result<Option<String>, Problem> {
+        let key = self.key(&meta.key, meta.prefixed, &meta.origin, warnings)?;
+        let Some(text) = metadata_line(&key, meta) else {
+            return Ok(None);
         };
-        self.encode_metadata(&inputs.metadata, &mut encoded);
-        encoded.lines.reserve(inputs.metrics.len());
-        for metric in &inputs.metrics {
-            match self.metric_line(metric, &mut encoded.warnings) {
-                Ok(text) => encoded.lines.push(Line {
-                    text,
-                    origin: metric.origin.clone(),
-                }),
-                Err(error) => encoded.refusals.push(Refusal {
-                    origin: metric.origin.clone(),
-                    error,
-                }),
-            }
-        }
-        encoded
-    }
-
-    fn encode_metadata(&self, metadata: &[Metadata], encoded: &mut Encoded) {
-        let mut sent: Vec<(String, String)> = Vec::new();
-        for meta in metadata {
-            let key = match self.key(
-                &meta.key,
-                meta.prefixed,
-                &meta.origin,
-                &mut encoded.warnings,
-            ) {
-                Ok(key) => key,
-                Err(error) => {
-                    encoded.refusals.push(Refusal {
-                        origin: meta.origin.clone(),
-                        error,
-                    });
-                    continue;
-                }
-            };
-            let Some(text) = metadata_line(&key, meta) else {
-                continue;
-            };
-            match sent.iter().find(|(k, _)| *k == key) {
-                Some((_, first)) if *first == text => {}
-                Some(_) => encoded.warnings.push(Warning {
+        match self.metadata_sent.iter().find(|(k, _)| *k == key) {
+            Some((_, first)) if *first == text => Ok(None),
+            Some(_) => {
+                warnings.push_with(|| Warning {
                     origin: meta.origin.clone(),
-                    warning: format!(
-                        "metadata for `{key}` was already given; only the first is sent"
-                    ),
-                }),
-                None => {
-                    sent.push((key, text.clone()));
-                    encoded.lines.push(Line {
-                        text,
-                        origin: meta.origin.clone(),
-                    });
-                }
+                    code: Code::MetadataDuplicate,
+                    text: format!("metadata for `{key}` was already given; only the first is sent"),
+                });
+                Ok(None)
+            }
+            None => {
+                self.metadata_sent.push((key, text.clone()));
+                Ok(Some(text))
             }
         }
     }
 
-    fn key(
+    /// The line for `metric`; `now_ms` is the clock the timestamp window is checked against.
+    pub fn metric(
         &self,
-        raw: &str,
-        prefixed: bool,
-        origin: &Origin,
-        warnings: &mut Vec<Warning>,
-    ) -> Result<String, String> {
-        let (full, key) = metric_key(self.key_prefix, raw, prefixed)?;
-        if key != full {
-            warnings.push(Warning {
-                origin: origin.clone(),
-                warning: format!("metric key `{full}` was normalised to `{key}`"),
-            });
-        }
-        Ok(key)
-    }
-
-    fn metric_line(&self, metric: &Metric, warnings: &mut Vec<Warning>) -> Result<String, String> {
+        metric: &Metric,
+        now_ms: i64,
+        warnings: &mut Capped<Warning>,
+    ) -> Result<String, Problem> {
         let key = self.key(&metric.key, metric.prefixed, &metric.origin, warnings)?;
         let payload = payload(&metric.value)?;
         if let Some(timestamp) = metric.timestamp {
-            self.check_timestamp(timestamp)?;
+            check_timestamp(timestamp, now_ms)?;
         }
 
         let own: Dimensions = metric
@@ -132,9 +77,10 @@ impl<'a> Encoder<'a> {
             .iter()
             .filter_map(|(raw_key, raw_value)| {
                 let Some(key) = normalize::dimension_key(raw_key) else {
-                    warnings.push(Warning {
+                    warnings.push_with(|| Warning {
                         origin: metric.origin.clone(),
-                        warning: format!(
+                        code: Code::DimensionDropped,
+                        text: format!(
                             "dimension key `{raw_key}` has no valid characters; the dimension was dropped"
                         ),
                     });
@@ -144,29 +90,29 @@ impl<'a> Encoder<'a> {
                 (!value.is_empty()).then_some((key, value))
             })
             .collect();
-        let mut dimensions: Vec<(&str, &str)> = Vec::with_capacity(
-            self.default_dimensions.len() + own.len() + self.static_dimensions.len(),
-        );
-        for (key, value) in self.default_dimensions.iter().chain(&own) {
-            set_pair(&mut dimensions, key.as_str(), value.as_str());
-        }
-        for (key, value) in &self.static_dimensions {
-            let replaced_own = own.iter().find(|(k, _)| k == key);
-            if let Some((_, own_value)) = replaced_own.filter(|(_, v)| v != value) {
-                warnings.push(Warning {
+        let own: Vec<(&str, &str)> = own.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let dimensions = merge_dimensions(
+            pairs(&self.default_dimensions),
+            &own,
+            pairs(&self.context_dimensions),
+            |key, own_value, value| {
+                warnings.push_with(|| Warning {
                     origin: metric.origin.clone(),
-                    warning: format!(
+                    code: Code::DimensionOverridden,
+                    text: format!(
                         "dimension `{key}` comes from the Keptn context; the metric's value \
                          `{own_value}` was replaced by `{value}`"
                     ),
-                });
-            }
-            set_pair(&mut dimensions, key.as_str(), value.as_str());
-        }
+                })
+            },
+        );
         if dimensions.len() > MAX_DIMENSIONS {
-            return Err(format!(
-                "{} dimensions (with the Keptn and default ones); at most {MAX_DIMENSIONS} are allowed",
-                dimensions.len()
+            return Err(Problem::new(
+                Code::TooManyDimensions,
+                format!(
+                    "{} dimensions (with the Keptn and default ones); at most {MAX_DIMENSIONS} are allowed",
+                    dimensions.len()
+                ),
             ));
         }
 
@@ -186,62 +132,73 @@ impl<'a> Encoder<'a> {
             line.push_str(&timestamp.to_string());
         }
         if line.len() > MAX_LINE_CHARS && line.chars().count() > MAX_LINE_CHARS {
-            return Err(format!(
-                "the line is {} characters long; at most {MAX_LINE_CHARS} are allowed",
-                line.chars().count()
+            return Err(Problem::new(
+                Code::LineTooLong,
+                format!(
+                    "the line is {} characters long; at most {MAX_LINE_CHARS} are allowed",
+                    line.chars().count()
+                ),
             ));
         }
         Ok(line)
     }
 
-    fn check_timestamp(&self, timestamp: i64) -> Result<(), String> {
-        let earliest = self.now_ms - MAX_PAST_MS;
-        let latest = self.now_ms + MAX_FUTURE_MS;
-        if (earliest..=latest).contains(&timestamp) {
-            return Ok(());
+    fn key(
+        &self,
+        raw: &str,
+        prefixed: bool,
+        origin: &Origin,
+        warnings: &mut Capped<Warning>,
+    ) -> Result<String, Problem> {
+        let key = normalize::metric_key(&self.key_prefix, raw, prefixed)?;
+        if key.key != key.written {
+            warnings.push_with(|| Warning {
+                origin: origin.clone(),
+                code: Code::MetricKeyNormalized,
+                text: format!(
+                    "metric key `{}` was normalised to `{}`",
+                    key.written, key.key
+                ),
+            });
         }
-        let hint = if timestamp.abs() < 100_000_000_000 {
-            " (it looks like seconds: Dynatrace wants milliseconds)"
-        } else if timestamp > 100_000_000_000_000 {
-            " (it looks like micro- or nanoseconds: Dynatrace wants milliseconds)"
-        } else {
-            ""
-        };
-        Err(format!(
-            "timestamp {timestamp} is outside the accepted window of 1 hour in the past to 10 \
-             minutes in the future (now is {}){hint}",
-            self.now_ms
-        ))
+        Ok(key.key)
     }
 }
 
-/// The key as written with the prefix joined on, and normalised; an error if Dynatrace would
-/// refuse the normalised key.
-pub fn metric_key(key_prefix: &str, raw: &str, prefixed: bool) -> Result<(String, String), String> {
-    let full = if prefixed && !key_prefix.is_empty() {
-        format!("{key_prefix}.{raw}")
+fn pairs(dimensions: &Dimensions) -> impl Iterator<Item = (&str, &str)> {
+    dimensions.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+fn check_timestamp(timestamp: i64, now_ms: i64) -> Result<(), Problem> {
+    let earliest = now_ms - MAX_PAST_MS;
+    let latest = now_ms + MAX_FUTURE_MS;
+    if (earliest..=latest).contains(&timestamp) {
+        return Ok(());
+    }
+    let hint = if timestamp.abs() < 100_000_000_000 {
+        " (it looks like seconds: Dynatrace wants milliseconds)"
+    } else if timestamp > 100_000_000_000_000 {
+        " (it looks like micro- or nanoseconds: Dynatrace wants milliseconds)"
     } else {
-        raw.to_owned()
+        ""
     };
-    let key = normalize::metric_key(&full)
-        .ok_or_else(|| format!("metric key `{full}` is invalid: its first section is empty"))?;
-    if key.len() < MIN_KEY_CHARS {
-        return Err(format!(
-            "metric key `{key}` is too short: at least {MIN_KEY_CHARS} characters"
-        ));
-    }
-    if key.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("dt.")) {
-        return Err(format!(
-            "metric key `{key}`: the prefix `dt.` is reserved for Dynatrace's own metrics"
-        ));
-    }
-    Ok((full, key))
+    Err(Problem::new(
+        Code::TimestampOutOfWindow,
+        format!(
+            "timestamp {timestamp} is outside the accepted window of 1 hour in the past to 10 \
+             minutes in the future (now is {now_ms}){hint}"
+        ),
+    ))
 }
 
-fn payload(value: &Value) -> Result<String, String> {
+fn payload(value: &Value) -> Result<String, Problem> {
     let number = |v: f64, what: &str| {
-        normalize::format_number(v)
-            .ok_or_else(|| format!("{what} is {v}; Dynatrace accepts only finite numbers"))
+        normalize::format_number(v).ok_or_else(|| {
+            Problem::new(
+                Code::ValueNotFinite,
+                format!("{what} is {v}; Dynatrace accepts only finite numbers"),
+            )
+        })
     };
     match *value {
         Value::Gauge(v) => Ok(format!("gauge,{}", number(v, "the value")?)),
@@ -257,16 +214,15 @@ fn payload(value: &Value) -> Result<String, String> {
                 number(max, "max")?,
                 number(sum, "sum")?,
             );
+            let invalid = |reason: String| Err(Problem::new(Code::SummaryInvalid, reason));
             if count == 0 {
-                return Err("a summary needs count of at least 1".into());
+                return invalid("a summary needs count of at least 1".into());
             }
             if min > max {
-                return Err(format!("summary min {min_s} is greater than max {max_s}"));
+                return invalid(format!("summary min {min_s} is greater than max {max_s}"));
             }
-            let average = sum / count as f64;
-            let tolerance = SUMMARY_TOLERANCE * min.abs().max(max.abs()).max(1.0);
-            if average < min - tolerance || average > max + tolerance {
-                return Err(format!(
+            if let Some(average) = normalize::average_outside_range(min, max, sum, count) {
+                return invalid(format!(
                     "summary is inconsistent: sum/count = {} must lie between min {min_s} and max {max_s}",
                     normalize::format_number(average).unwrap_or_else(|| average.to_string())
                 ));
@@ -318,7 +274,7 @@ fn normalized_dimensions(raw: &[(String, String)]) -> Dimensions {
     for (key, value) in raw {
         let value = normalize::dimension_value(value);
         if let (Some(key), false) = (normalize::dimension_key(key), value.is_empty()) {
-            set_pair(&mut dimensions, key, value);
+            crate::model::set_pair(&mut dimensions, key, value);
         }
     }
     dimensions
@@ -327,6 +283,7 @@ fn normalized_dimensions(raw: &[(String, String)]) -> Dimensions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Origin;
 
     const NOW: i64 = 1_795_334_400_000;
 
@@ -349,21 +306,12 @@ mod tests {
             dimensions: vec![],
             value,
             timestamp: None,
-            origin: Origin("test".into()),
+            origin: Origin::whole("test"),
         }
     }
 
-    fn encode_one(metric: Metric) -> Result<String, String> {
-        let settings = settings();
-        let encoded = Encoder::new(&settings, NOW).encode(&Inputs {
-            metrics: vec![metric],
-            ..Inputs::default()
-        });
-        match (encoded.lines.first(), encoded.refusals.first()) {
-            (Some(line), None) => Ok(line.text.clone()),
-            (None, Some(refusal)) => Err(refusal.error.clone()),
-            other => panic!("{other:?}"),
-        }
+    fn encode_one(metric: Metric) -> Result<String, Problem> {
+        LineEncoder::new(&settings()).metric(&metric, NOW, &mut Capped::default())
     }
 
     #[test]
@@ -374,10 +322,13 @@ mod tests {
             ("keptn_project".into(), "fake".into()),
             ("Region".into(), "eu west".into()),
         ];
+        let mut warnings = Capped::default();
+        let line = LineEncoder::new(&settings()).metric(&m, NOW, &mut warnings);
         assert_eq!(
-            encode_one(m).unwrap(),
+            line.unwrap(),
             "keptn.latency,team=web,keptn_project=shop,region=eu\\ west,ci_platform=keptn gauge,1.5"
         );
+        assert_eq!(warnings.items[0].code, Code::DimensionOverridden);
     }
 
     #[test]
@@ -397,44 +348,36 @@ mod tests {
     }
 
     #[test]
-    fn refusals_say_why() {
+    fn refusals_say_why_with_a_code() {
         let err = |m| encode_one(m).unwrap_err();
-        assert!(err(metric("x", Value::Gauge(f64::NAN))).contains("only finite numbers"));
+        let nan = err(metric("x", Value::Gauge(f64::NAN)));
+        assert_eq!(nan.code, Code::ValueNotFinite);
+        assert!(nan.reason.contains("only finite numbers"));
         let bad_summary = Value::Summary {
             min: 1.0,
             max: 2.0,
             sum: 10.0,
             count: 2,
         };
-        assert!(err(metric("s", bad_summary)).contains("inconsistent"));
+        let inconsistent = err(metric("s", bad_summary));
+        assert_eq!(inconsistent.code, Code::SummaryInvalid);
+        assert!(inconsistent.reason.contains("inconsistent"));
         let mut unprefixed = metric("ab", Value::Gauge(1.0));
         unprefixed.prefixed = false;
-        assert!(err(unprefixed).contains("too short"));
+        assert!(err(unprefixed).reason.contains("too short"));
         let mut reserved = metric("dt.cpu", Value::Gauge(1.0));
         reserved.prefixed = false;
-        assert!(err(reserved).contains("reserved"));
+        assert_eq!(err(reserved).code, Code::MetricKeyReserved);
         let mut seconds = metric("x", Value::Gauge(1.0));
         seconds.timestamp = Some(NOW / 1000);
-        assert!(err(seconds).contains("looks like seconds"));
+        let seconds = err(seconds);
+        assert_eq!(seconds.code, Code::TimestampOutOfWindow);
+        assert!(seconds.reason.contains("looks like seconds"));
         let mut many = metric("x", Value::Gauge(1.0));
         many.dimensions = (0..49).map(|i| (format!("d{i}"), "v".into())).collect();
-        assert!(err(many).contains("at most 50"));
-    }
-
-    #[test]
-    fn refusals_from_the_inputs_are_carried_into_the_result() {
-        let settings = settings();
-        let refusal = Refusal {
-            origin: Origin("m.json $[1]".into()),
-            error: "`value` is missing".into(),
-        };
-        let encoded = Encoder::new(&settings, NOW).encode(&Inputs {
-            metrics: vec![metric("ok", Value::Gauge(1.0))],
-            refusals: vec![refusal.clone()],
-            ..Inputs::default()
-        });
-        assert_eq!(encoded.refusals, vec![refusal]);
-        assert_eq!(encoded.lines.len(), 1);
+        let many = err(many);
+        assert_eq!(many.code, Code::TooManyDimensions);
+        assert!(many.reason.contains("at most 50"));
     }
 
     #[test]
@@ -446,23 +389,26 @@ mod tests {
             unit: Some(unit.into()),
             description: Some("p95 \"server\" time".into()),
             display_name: None,
-            origin: Origin("m".into()),
+            origin: Origin::whole("m"),
         };
-        let settings = settings();
-        let encoded = Encoder::new(&settings, NOW).encode(&Inputs {
-            metadata: vec![meta("MilliSecond"), meta("MilliSecond"), meta("Second")],
-            ..Inputs::default()
-        });
+        let mut encoder = LineEncoder::new(&settings());
+        let mut warnings = Capped::default();
+        let lines: Vec<Option<String>> = ["MilliSecond", "MilliSecond", "Second"]
+            .iter()
+            .map(|unit| encoder.metadata(&meta(unit), &mut warnings).unwrap())
+            .collect();
         assert_eq!(
-            encoded
-                .lines
-                .iter()
-                .map(|l| l.text.as_str())
-                .collect::<Vec<_>>(),
+            lines,
             vec![
-                r#"#keptn.latency gauge dt.meta.unit=MilliSecond,dt.meta.description="p95 \"server\" time""#
+                Some(
+                    r#"#keptn.latency gauge dt.meta.unit=MilliSecond,dt.meta.description="p95 \"server\" time""#
+                        .to_owned()
+                ),
+                None,
+                None
             ]
         );
-        assert_eq!(encoded.warnings.len(), 1);
+        assert_eq!(warnings.items.len(), 1);
+        assert_eq!(warnings.items[0].code, Code::MetadataDuplicate);
     }
 }

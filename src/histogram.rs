@@ -1,7 +1,8 @@
 //! Explicit-bucket histograms: bucketing samples and checking pre-bucketed data the way
 //! Dynatrace's OTLP ingest checks it.
 
-use crate::model::Distribution;
+use crate::model::{Buckets, Code, Histogram, Metric, Problem, Value};
+use crate::normalize::average_outside_range;
 
 /// The OpenTelemetry SDK's default explicit bucket bounds.
 pub const DEFAULT_BOUNDS: [f64; 15] = [
@@ -9,101 +10,135 @@ pub const DEFAULT_BOUNDS: [f64; 15] = [
     10000.0,
 ];
 
-/// A checked histogram data point.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Buckets {
-    pub bounds: Vec<f64>,
-    /// One more than `bounds`: bucket `i` holds values in `(bounds[i-1], bounds[i]]`.
-    pub counts: Vec<u64>,
-    pub count: u64,
-    pub sum: f64,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+/// Buckets samples as they are read, as the OpenTelemetry SDK aggregates as it records: the
+/// memory it takes does not depend on the number of samples.
+#[derive(Debug, Clone)]
+pub struct Aggregator {
+    bounds: Vec<f64>,
+    counts: Vec<u64>,
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
 }
 
-pub fn aggregate(distribution: &Distribution) -> Result<Buckets, String> {
-    match distribution {
-        Distribution::Samples { bounds, values } => {
-            let bounds = bounds.clone().unwrap_or_else(|| DEFAULT_BOUNDS.to_vec());
-            check_bounds(&bounds)?;
-            if values.is_empty() {
-                return Err("the histogram has no samples".into());
-            }
-            let mut counts = vec![0u64; bounds.len() + 1];
-            let (mut sum, mut min, mut max) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
-            for &value in values {
-                if !value.is_finite() {
-                    return Err(format!("sample {value} is not a finite number"));
-                }
-                counts[bounds.partition_point(|&bound| bound < value)] += 1;
-                sum += value;
-                min = min.min(value);
-                max = max.max(value);
-            }
-            if !sum.is_finite() {
-                return Err("the sum of the samples overflows".into());
-            }
-            Ok(Buckets {
-                bounds,
-                counts,
-                count: values.len() as u64,
-                sum,
-                min: Some(min),
-                max: Some(max),
-            })
-        }
-        Distribution::Buckets {
+impl Aggregator {
+    /// With `bounds`, or the OpenTelemetry SDK's defaults.
+    pub fn new(bounds: Option<Vec<f64>>) -> Result<Aggregator, String> {
+        let bounds = bounds.unwrap_or_else(|| DEFAULT_BOUNDS.to_vec());
+        check_bounds(&bounds)?;
+        Ok(Aggregator {
+            counts: vec![0; bounds.len() + 1],
             bounds,
-            counts,
-            sum,
-            min,
-            max,
-        } => {
-            check_bounds(bounds)?;
-            if counts.len() != bounds.len() + 1 {
-                return Err(format!(
-                    "{} counts for {} bounds: there must be one more count than bounds",
-                    counts.len(),
-                    bounds.len()
-                ));
-            }
-            let count = counts
-                .iter()
-                .try_fold(0u64, |total, &c| total.checked_add(c))
-                .ok_or("the counts overflow")?;
-            if count == 0 {
-                return Err("the histogram's counts are all 0".into());
-            }
-            if !sum.is_finite() {
-                return Err(format!("sum {sum} is not a finite number"));
-            }
-            for (name, value) in [("min", min), ("max", max)] {
-                if value.is_some_and(|v| !v.is_finite()) {
-                    return Err(format!("{name} is not a finite number"));
-                }
-            }
-            if let (Some(min), Some(max)) = (min, max) {
-                if min > max {
-                    return Err(format!("min {min} is greater than max {max}"));
-                }
-                let average = sum / count as f64;
-                let tolerance = 1e-6 * min.abs().max(max.abs()).max(1.0);
-                if average < min - tolerance || average > max + tolerance {
-                    return Err(format!(
-                        "sum/count = {average} must lie between min {min} and max {max}"
-                    ));
-                }
-            }
-            Ok(Buckets {
-                bounds: bounds.clone(),
-                counts: counts.clone(),
-                count,
-                sum: *sum,
-                min: *min,
-                max: *max,
-            })
+            count: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        })
+    }
+
+    /// Records one finite sample (callers refuse the others, with their place).
+    pub fn record(&mut self, value: f64) {
+        debug_assert!(value.is_finite());
+        self.counts[self.bounds.partition_point(|&bound| bound < value)] += 1;
+        self.count += 1;
+        self.sum += value;
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+    }
+
+    pub fn finish(self) -> Result<Buckets, String> {
+        if self.count == 0 {
+            return Err("the histogram has no samples".into());
+        }
+        if !self.sum.is_finite() {
+            return Err("the sum of the samples overflows".into());
+        }
+        Ok(Buckets {
+            bounds: self.bounds,
+            counts: self.counts,
+            count: self.count,
+            sum: self.sum,
+            min: Some(self.min),
+            max: Some(self.max),
+        })
+    }
+}
+
+/// Checks pre-bucketed data the way Dynatrace's OTLP ingest checks it.
+pub fn from_buckets(
+    bounds: Vec<f64>,
+    counts: Vec<u64>,
+    sum: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Result<Buckets, String> {
+    check_bounds(&bounds)?;
+    if counts.len() != bounds.len() + 1 {
+        return Err(format!(
+            "{} counts for {} bounds: there must be one more count than bounds",
+            counts.len(),
+            bounds.len()
+        ));
+    }
+    let count = counts
+        .iter()
+        .try_fold(0u64, |total, &c| total.checked_add(c))
+        .ok_or("the counts overflow")?;
+    if count == 0 {
+        return Err("the histogram's counts are all 0".into());
+    }
+    if !sum.is_finite() {
+        return Err(format!("sum {sum} is not a finite number"));
+    }
+    for (name, value) in [("min", min), ("max", max)] {
+        if value.is_some_and(|v| !v.is_finite()) {
+            return Err(format!("{name} is not a finite number"));
         }
     }
+    if let (Some(min), Some(max)) = (min, max) {
+        if min > max {
+            return Err(format!("min {min} is greater than max {max}"));
+        }
+        if let Some(average) = average_outside_range(min, max, sum, count) {
+            return Err(format!(
+                "sum/count = {average} must lie between min {min} and max {max}"
+            ));
+        }
+    }
+    Ok(Buckets {
+        bounds,
+        counts,
+        count,
+        sum,
+        min,
+        max,
+    })
+}
+
+/// The histogram as a line-protocol summary (`gauge,min=..,max=..,sum=..,count=..`), for
+/// environments that do not ingest OTLP histograms; it needs min and max.
+pub fn summary_twin(histogram: &Histogram) -> Result<Metric, Problem> {
+    let buckets = &histogram.buckets;
+    let (Some(min), Some(max)) = (buckets.min, buckets.max) else {
+        return Err(Problem::new(
+            Code::HistogramInvalid,
+            "a summary twin needs min and max, which this pre-bucketed histogram lacks",
+        ));
+    };
+    Ok(Metric {
+        key: histogram.name.clone(),
+        prefixed: true,
+        dimensions: histogram.attributes.clone(),
+        value: Value::Summary {
+            min,
+            max,
+            sum: buckets.sum,
+            count: buckets.count,
+        },
+        timestamp: None,
+        origin: histogram.origin.clone(),
+    })
 }
 
 pub fn check_bounds(bounds: &[f64]) -> Result<(), String> {
@@ -123,12 +158,20 @@ pub fn check_bounds(bounds: &[f64]) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    fn samples(bounds: Option<Vec<f64>>, values: &[f64]) -> Result<Buckets, String> {
+        let mut aggregator = Aggregator::new(bounds)?;
+        for &value in values {
+            aggregator.record(value);
+        }
+        aggregator.finish()
+    }
+
     #[test]
     fn samples_fall_into_upper_inclusive_buckets() {
-        let buckets = aggregate(&Distribution::Samples {
-            bounds: Some(vec![0.0, 10.0, 100.0]),
-            values: vec![-1.0, 0.0, 0.5, 10.0, 10.5, 100.0, 1000.0],
-        })
+        let buckets = samples(
+            Some(vec![0.0, 10.0, 100.0]),
+            &[-1.0, 0.0, 0.5, 10.0, 10.5, 100.0, 1000.0],
+        )
         .unwrap();
         assert_eq!(buckets.counts, vec![2, 2, 2, 1]);
         assert_eq!(buckets.count, 7);
@@ -138,11 +181,7 @@ mod tests {
 
     #[test]
     fn default_bounds_are_the_sdks() {
-        let buckets = aggregate(&Distribution::Samples {
-            bounds: None,
-            values: vec![3.0, 7500.0, 20000.0],
-        })
-        .unwrap();
+        let buckets = samples(None, &[3.0, 7500.0, 20000.0]).unwrap();
         assert_eq!(buckets.bounds.len(), 15);
         assert_eq!(buckets.counts[1], 1);
         assert_eq!(buckets.counts[13], 1);
@@ -152,13 +191,7 @@ mod tests {
     #[test]
     fn refuses_what_dynatrace_would() {
         let buckets = |bounds: Vec<f64>, counts: Vec<u64>, sum: f64| {
-            aggregate(&Distribution::Buckets {
-                bounds,
-                counts,
-                sum,
-                min: Some(1.0),
-                max: Some(2.0),
-            })
+            from_buckets(bounds, counts, sum, Some(1.0), Some(2.0))
         };
         assert!(buckets(vec![1.0, 1.0], vec![1, 1, 1], 4.5)
             .unwrap_err()
@@ -176,10 +209,39 @@ mod tests {
             .unwrap_err()
             .contains("must lie between"));
         assert_eq!(buckets(vec![1.5], vec![1, 1], 3.0).unwrap().count, 2);
-        assert!(aggregate(&Distribution::Samples {
-            bounds: None,
-            values: vec![]
-        })
-        .is_err());
+        assert!(samples(None, &[]).unwrap_err().contains("no samples"));
+        assert!(samples(None, &[f64::MAX, f64::MAX])
+            .unwrap_err()
+            .contains("overflows"));
+        assert!(Aggregator::new(Some(vec![2.0, 1.0])).is_err());
+    }
+
+    #[test]
+    fn a_summary_twin_has_the_histograms_numbers() {
+        let histogram = Histogram {
+            name: "latency".into(),
+            unit: None,
+            description: None,
+            attributes: vec![("m".into(), "GET".into())],
+            buckets: samples(Some(vec![10.0]), &[5.0, 50.0, 500.0]).unwrap(),
+            origin: crate::model::Origin::whole("h"),
+        };
+        let twin = summary_twin(&histogram).unwrap();
+        assert_eq!(
+            twin.value,
+            Value::Summary {
+                min: 5.0,
+                max: 500.0,
+                sum: 555.0,
+                count: 3
+            }
+        );
+        assert_eq!(twin.dimensions, histogram.attributes);
+        let mut no_min = histogram;
+        no_min.buckets.min = None;
+        assert_eq!(
+            summary_twin(&no_min).unwrap_err().code,
+            Code::HistogramInvalid
+        );
     }
 }

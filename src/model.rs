@@ -1,5 +1,10 @@
-//! The plain data that flows between the stages: what the inputs said, what the encoder made of
-//! it, and what was refused on the way.
+//! The plain data that flows between the rooms: what the inputs said, and what was refused or
+//! changed on the way, each with the place in the input it came from.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
 
 /// One data point as an input gave it, before normalisation.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +43,7 @@ impl Value {
 }
 
 /// Unit, description and display name of a metric key, sent as a metadata line (`#key ...`).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Metadata {
     pub key: String,
     pub prefixed: bool,
@@ -49,32 +54,7 @@ pub struct Metadata {
     pub origin: Origin,
 }
 
-/// Where a metric came from, as the user would look for it: `metrics.json $[2]`,
-/// `lines.txt:7`, `--metric #1`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Origin(pub String);
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Something from the inputs that will not be sent, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub origin: Origin,
-    pub error: String,
-}
-
-/// A note about something that is sent, but not exactly as given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    pub origin: Origin,
-    pub warning: String,
-}
-
-/// A distribution to send as an OTLP histogram.
+/// A distribution to send as an OTLP histogram, already bucketed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Histogram {
     /// The key after the prefix, as for metrics.
@@ -82,43 +62,194 @@ pub struct Histogram {
     pub unit: Option<String>,
     pub description: Option<String>,
     pub attributes: Vec<(String, String)>,
-    pub data: Distribution,
+    pub buckets: Buckets,
     pub origin: Origin,
 }
 
+/// A checked explicit-bucket histogram data point.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Distribution {
-    /// Raw values, bucketed with `bounds` (the OpenTelemetry SDK's defaults when `None`).
-    Samples {
-        bounds: Option<Vec<f64>>,
-        values: Vec<f64>,
-    },
-    /// Already bucketed: `counts` has one more entry than `bounds`.
-    Buckets {
-        bounds: Vec<f64>,
-        counts: Vec<u64>,
-        sum: f64,
-        min: Option<f64>,
-        max: Option<f64>,
-    },
+pub struct Buckets {
+    pub bounds: Vec<f64>,
+    /// One more than `bounds`: bucket `i` holds values in `(bounds[i-1], bounds[i]]`.
+    pub counts: Vec<u64>,
+    pub count: u64,
+    pub sum: f64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
 }
 
-/// Everything the inputs yielded.
-#[derive(Debug, Default)]
-pub struct Inputs {
-    pub metrics: Vec<Metric>,
-    pub metadata: Vec<Metadata>,
-    pub histograms: Vec<Histogram>,
-    pub refusals: Vec<Refusal>,
-    /// Refused histograms and samples, reported with the OTLP results.
-    pub histogram_refusals: Vec<Refusal>,
-}
-
-/// One encoded line of line protocol and the input it came from.
+/// Where something came from, as the user would look for it: `metrics.json $[2]`,
+/// `lines.txt:7`, `--metric #1`. The input's name is shared, so an origin is cheap to copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    pub text: String,
+pub struct Origin {
+    pub input: Arc<str>,
+    pub at: Position,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    /// The input as a whole.
+    Whole,
+    /// A 1-based line of a text input.
+    Line(u64),
+    /// An entry of a JSON list: `path` is `$`, `$.metrics` or `$.histograms`.
+    Entry { path: &'static str, index: u64 },
+    /// The n-th (1-based) use of a repeatable flag, e.g. `--metric #2`.
+    Argument(u32),
+}
+
+impl Origin {
+    pub fn new(input: &Arc<str>, at: Position) -> Origin {
+        Origin {
+            input: Arc::clone(input),
+            at,
+        }
+    }
+
+    /// An origin for an input as a whole.
+    pub fn whole(input: impl Into<Arc<str>>) -> Origin {
+        Origin {
+            input: input.into(),
+            at: Position::Whole,
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.at {
+            Position::Whole => write!(f, "{}", self.input),
+            Position::Line(line) => write!(f, "{}:{line}", self.input),
+            Position::Entry { path, index } => write!(f, "{} {path}[{index}]", self.input),
+            Position::Argument(n) => write!(f, "{} #{n}", self.input),
+        }
+    }
+}
+
+impl Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A stable, machine-readable name for each kind of refusal and warning, beside its text.
+/// The README lists them; a code is never renamed once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    // Refusals before anything is sent.
+    /// An entry, line or sample that could not be read as the input's format says.
+    InputMalformed,
+    MetricKeyInvalid,
+    MetricKeyReserved,
+    ValueNotFinite,
+    SummaryInvalid,
+    TooManyDimensions,
+    LineTooLong,
+    TimestampOutOfWindow,
+    HistogramInvalid,
+    AttributeInvalid,
+    // Refusals by Dynatrace.
+    ServerRefused,
+    // Warnings.
+    MetricKeyNormalized,
+    DimensionDropped,
+    DimensionOverridden,
+    MetadataDuplicate,
+    ServerWarning,
+}
+
+/// Something from the inputs that will not be sent, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
     pub origin: Origin,
+    pub code: Code,
+    pub reason: String,
+}
+
+/// A note about something that is sent, but not exactly as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub origin: Origin,
+    pub code: Code,
+    pub text: String,
+}
+
+/// What a rule said of one item: the code and the reason, without the place (the caller knows
+/// it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: Code,
+    pub reason: String,
+}
+
+impl Problem {
+    pub fn new(code: Code, reason: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn at(self, origin: &Origin) -> Refusal {
+        Refusal {
+            origin: origin.clone(),
+            code: self.code,
+            reason: self.reason,
+        }
+    }
+}
+
+/// A list that keeps its first `cap` entries and only counts the others, so that a report stays
+/// small whatever the input size; entries are made only when kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capped<T> {
+    pub items: Vec<T>,
+    /// Entries beyond the cap: counted, not kept.
+    pub more: u64,
+    cap: usize,
+}
+
+impl<T> Capped<T> {
+    pub fn new(cap: usize) -> Capped<T> {
+        Capped {
+            items: Vec::new(),
+            more: 0,
+            cap,
+        }
+    }
+
+    /// Keeps `make()` if there is room, else counts it.
+    pub fn push_with(&mut self, make: impl FnOnce() -> T) {
+        if self.items.len() < self.cap {
+            self.items.push(make());
+        } else {
+            self.more += 1;
+        }
+    }
+
+    pub fn push(&mut self, item: T) {
+        self.push_with(|| item);
+    }
+
+    /// Kept and counted together.
+    pub fn total(&self) -> u64 {
+        self.items.len() as u64 + self.more
+    }
+
+    /// Adds `other`'s entries after this one's, within this one's cap.
+    pub fn extend(&mut self, other: Capped<T>) {
+        for item in other.items {
+            self.push(item);
+        }
+        self.more += other.more;
+    }
+}
+
+impl<T> Default for Capped<T> {
+    fn default() -> Capped<T> {
+        Capped::new(usize::MAX)
+    }
 }
 
 /// Sets `key` to `value` in ordered pairs (dimensions, attributes): a key already present keeps
@@ -127,5 +258,69 @@ pub fn set_pair<K: PartialEq, V>(pairs: &mut Vec<(K, V)>, key: K, value: V) {
     match pairs.iter_mut().find(|(k, _)| *k == key) {
         Some(existing) => existing.1 = value,
         None => pairs.push((key, value)),
+    }
+}
+
+/// Adds `later` to `pairs` with [`set_pair`]: later keys win, in their first place.
+pub fn merge_pairs(pairs: &mut Vec<(String, String)>, later: Vec<(String, String)>) {
+    for (key, value) in later {
+        set_pair(pairs, key, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_read_as_the_user_names_the_place() {
+        let input: Arc<str> = Arc::from("metrics.json");
+        let entry = Position::Entry {
+            path: "$.metrics",
+            index: 3,
+        };
+        assert_eq!(
+            Origin::new(&input, entry).to_string(),
+            "metrics.json $.metrics[3]"
+        );
+        assert_eq!(
+            Origin::new(&input, Position::Line(7)).to_string(),
+            "metrics.json:7"
+        );
+        assert_eq!(
+            Origin::new(&Arc::from("--metric"), Position::Argument(2)).to_string(),
+            "--metric #2"
+        );
+        assert_eq!(Origin::whole("stdin").to_string(), "stdin");
+    }
+
+    #[test]
+    fn capped_lists_keep_the_first_and_count_the_rest() {
+        let mut list = Capped::new(2);
+        let mut made = 0;
+        for i in 0..5 {
+            list.push_with(|| {
+                made += 1;
+                i
+            });
+        }
+        assert_eq!((list.items, list.more, made), (vec![0, 1], 3, 2));
+    }
+
+    #[test]
+    fn later_pairs_win_in_their_first_place() {
+        let mut pairs = vec![("a".to_owned(), "1".to_owned()), ("b".into(), "2".into())];
+        merge_pairs(
+            &mut pairs,
+            vec![("a".into(), "3".into()), ("c".into(), "4".into())],
+        );
+        assert_eq!(
+            pairs,
+            vec![
+                ("a".into(), "3".into()),
+                ("b".into(), "2".into()),
+                ("c".into(), "4".into())
+            ]
+        );
     }
 }

@@ -1,16 +1,91 @@
-//! Dynatrace's "classic" normalisation rules for metric keys, dimension keys and dimension
-//! values, and the number format of the line protocol. These follow the official
-//! `dynatrace-metric-utils` libraries (Python/Go/JS/.NET); the conformance tables under
-//! `tests/conformance/` pin them down case by case.
+//! Every rule for keys, dimensions and values: Dynatrace's "classic" normalisation of metric
+//! keys, dimension keys and dimension values as the official `dynatrace-metric-utils` libraries
+//! (Python/Go/JS/.NET) apply it, the protocol's own limits on the result, the precedence of
+//! dimension layers, and the number format of the line protocol. The conformance tables under
+//! `tests/conformance/` pin the normalisation down case by case.
 
 use unicode_general_category::{get_general_category, GeneralCategory};
 
+use crate::model::{set_pair, Code, Problem};
+
 pub const METRIC_KEY_MAX_CHARS: usize = 250;
+pub const MIN_KEY_CHARS: usize = 3;
 pub const DIMENSION_KEY_MAX_CHARS: usize = 100;
 pub const DIMENSION_VALUE_MAX_CHARS: usize = 250;
+/// Tolerance of the server's `min <= sum/count <= max` check, relative to the larger of |min|,
+/// |max| and 1.
+const SUMMARY_TOLERANCE: f64 = 1e-6;
 
-/// Normalises a metric key. `None` means the key cannot be made valid (empty first section).
-pub fn metric_key(raw: &str) -> Option<String> {
+/// A metric key ready to send: `written` is the key as given with the prefix joined on, `key`
+/// the same after normalisation (they differ when a warning is due).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricKey {
+    pub written: String,
+    pub key: String,
+}
+
+/// Joins `prefix` (e.g. `keptn.loadtest`) onto a relative key, normalises the result, and
+/// refuses a key that Dynatrace would refuse: empty first section, fewer than 3 characters, or
+/// the reserved `dt.` prefix.
+pub fn metric_key(prefix: &str, raw: &str, prefixed: bool) -> Result<MetricKey, Problem> {
+    let written = if prefixed && !prefix.is_empty() {
+        format!("{prefix}.{raw}")
+    } else {
+        raw.to_owned()
+    };
+    let Some(key) = classic_metric_key(&written) else {
+        return Err(Problem::new(
+            Code::MetricKeyInvalid,
+            format!("metric key `{written}` is invalid: its first section is empty"),
+        ));
+    };
+    if key.len() < MIN_KEY_CHARS {
+        return Err(Problem::new(
+            Code::MetricKeyInvalid,
+            format!("metric key `{key}` is too short: at least {MIN_KEY_CHARS} characters"),
+        ));
+    }
+    if key.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("dt.")) {
+        return Err(Problem::new(
+            Code::MetricKeyReserved,
+            format!("metric key `{key}`: the prefix `dt.` is reserved for Dynatrace's own metrics"),
+        ));
+    }
+    Ok(MetricKey { written, key })
+}
+
+/// Merges three layers of already normalised dimensions by precedence (default < the item's
+/// own < the Keptn context): a later layer's key takes the value in its first place.
+/// `overridden(key, own, context)` hears of each own value that the context replaced.
+pub fn merge_dimensions<'a>(
+    default: impl IntoIterator<Item = (&'a str, &'a str)>,
+    own: &[(&'a str, &'a str)],
+    context: impl IntoIterator<Item = (&'a str, &'a str)>,
+    mut overridden: impl FnMut(&str, &str, &str),
+) -> Vec<(&'a str, &'a str)> {
+    let mut merged: Vec<(&str, &str)> = Vec::with_capacity(own.len() + 8);
+    for (key, value) in default.into_iter().chain(own.iter().copied()) {
+        set_pair(&mut merged, key, value);
+    }
+    for (key, value) in context {
+        if let Some((_, own_value)) = own.iter().find(|(k, v)| *k == key && *v != value) {
+            overridden(key, own_value, value);
+        }
+        set_pair(&mut merged, key, value);
+    }
+    merged
+}
+
+/// The average of a summary when it lies outside `[min, max]` beyond the server's tolerance.
+pub fn average_outside_range(min: f64, max: f64, sum: f64, count: u64) -> Option<f64> {
+    let average = sum / count as f64;
+    let tolerance = SUMMARY_TOLERANCE * min.abs().max(max.abs()).max(1.0);
+    (average < min - tolerance || average > max + tolerance).then_some(average)
+}
+
+/// Normalises a metric key by the classic rules. `None` means the key cannot be made valid
+/// (empty first section).
+pub fn classic_metric_key(raw: &str) -> Option<String> {
     let truncated = truncate_chars(raw, METRIC_KEY_MAX_CHARS);
     let mut sections = truncated.split('.');
     let first = sections.next().unwrap_or_default();
@@ -173,14 +248,60 @@ mod tests {
     #[test]
     fn metric_key_sections() {
         assert_eq!(
-            metric_key("keptn.load test.p95").as_deref(),
+            classic_metric_key("keptn.load test.p95").as_deref(),
             Some("keptn.load_test.p95")
         );
-        assert_eq!(metric_key("1st.2nd").as_deref(), Some("_st.2nd"));
-        assert_eq!(metric_key("a..b.").as_deref(), Some("a.b"));
-        assert_eq!(metric_key(".a"), None);
-        assert_eq!(metric_key("  .a"), None);
-        assert_eq!(metric_key(""), None);
+        assert_eq!(classic_metric_key("1st.2nd").as_deref(), Some("_st.2nd"));
+        assert_eq!(classic_metric_key("a..b.").as_deref(), Some("a.b"));
+        assert_eq!(classic_metric_key(".a"), None);
+        assert_eq!(classic_metric_key("  .a"), None);
+        assert_eq!(classic_metric_key(""), None);
+    }
+
+    #[test]
+    fn full_keys_join_the_prefix_and_refuse_what_dynatrace_refuses() {
+        let ok = metric_key("keptn.loadtest", "p95 ms", true).unwrap();
+        assert_eq!(ok.written, "keptn.loadtest.p95 ms");
+        assert_eq!(ok.key, "keptn.loadtest.p95_ms");
+        assert_eq!(metric_key("keptn", "x.y", false).unwrap().key, "x.y");
+        assert_eq!(metric_key("", "abc", true).unwrap().key, "abc");
+        let code = |p: &str, k: &str, prefixed| metric_key(p, k, prefixed).unwrap_err().code;
+        assert_eq!(code("keptn", "ab", false), Code::MetricKeyInvalid);
+        assert_eq!(code("keptn", ".x", false), Code::MetricKeyInvalid);
+        assert_eq!(code("", "dt.cpu", true), Code::MetricKeyReserved);
+        assert_eq!(code("DT", "cpu", true), Code::MetricKeyReserved);
+    }
+
+    #[test]
+    fn dimension_layers_merge_by_precedence() {
+        let mut heard = Vec::new();
+        let merged = merge_dimensions(
+            [("team", "core"), ("a", "1")],
+            &[
+                ("team", "web"),
+                ("keptn_project", "fake"),
+                ("ci_platform", "keptn"),
+            ],
+            [("keptn_project", "shop"), ("ci_platform", "keptn")],
+            |k, own, ctx| heard.push(format!("{k}:{own}->{ctx}")),
+        );
+        assert_eq!(
+            merged,
+            vec![
+                ("team", "web"),
+                ("a", "1"),
+                ("keptn_project", "shop"),
+                ("ci_platform", "keptn")
+            ]
+        );
+        assert_eq!(heard, vec!["keptn_project:fake->shop"]);
+    }
+
+    #[test]
+    fn summary_averages_within_tolerance() {
+        assert_eq!(average_outside_range(1.0, 3.0, 6.0, 3), None);
+        assert_eq!(average_outside_range(1.0, 2.0, 10.0, 2), Some(5.0));
+        assert_eq!(average_outside_range(1.0, 1.0, 1.000_000_5, 1), None);
     }
 
     #[test]

@@ -1,20 +1,19 @@
-//! Encoding histograms as an OTLP `ExportMetricsServiceRequest` (DELTA temporality, explicit
-//! buckets), within Dynatrace's limits, plus their optional line-protocol summary twins.
+//! Encoding histograms as an OTLP `ExportMetricsServiceRequest`: DELTA temporality, explicit
+//! buckets, the Keptn dimensions on every data point, within Dynatrace's per-request limits.
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+pub use opentelemetry_proto::tonic::metrics::v1::Metric as OtlpMetric;
 use opentelemetry_proto::tonic::metrics::v1::{
     metric, AggregationTemporality, Histogram as OtlpHistogram, HistogramDataPoint,
-    Metric as OtlpMetric, ResourceMetrics, ScopeMetrics,
+    ResourceMetrics, ScopeMetrics,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
 use crate::config::EncodeSettings;
-use crate::encode::metric_key;
-use crate::histogram::{aggregate, Buckets};
-use crate::model::{set_pair, Histogram, Metric, Refusal, Value};
-use crate::normalize;
+use crate::model::{Code, Histogram, Problem};
+use crate::normalize::{self, merge_dimensions};
 
 pub const MAX_POINTS_PER_REQUEST: usize = 15_000;
 pub const MAX_BYTES_PER_REQUEST: usize = 4_000_000;
@@ -30,25 +29,18 @@ pub struct Window {
     pub end_ns: u64,
 }
 
-#[derive(Debug, Default)]
-pub struct OtlpEncoded {
-    pub requests: Vec<ExportMetricsServiceRequest>,
-    pub points: usize,
-    pub refusals: Vec<Refusal>,
-    /// Each histogram as a line-protocol summary, when asked for.
-    pub summaries: Vec<Metric>,
-}
+/// Attributes with normalised keys and raw values, checked against the OTLP limits.
+type Attributes = Vec<(String, String)>;
 
-pub struct OtlpEncoder<'a> {
-    key_prefix: &'a str,
-    default_attributes: Vec<(String, String)>,
-    static_attributes: Vec<(String, String)>,
+pub struct OtlpEncoder {
+    key_prefix: String,
+    default_attributes: Result<Attributes, Problem>,
+    context_attributes: Result<Attributes, Problem>,
     resource: Vec<KeyValue>,
-    summaries: bool,
 }
 
-impl<'a> OtlpEncoder<'a> {
-    pub fn new(settings: &'a EncodeSettings, summaries: bool) -> OtlpEncoder<'a> {
+impl OtlpEncoder {
+    pub fn new(settings: &EncodeSettings) -> OtlpEncoder {
         let resource = settings
             .resource_attributes
             .iter()
@@ -57,64 +49,17 @@ impl<'a> OtlpEncoder<'a> {
             .map(|(k, v)| key_value(k, v))
             .collect();
         OtlpEncoder {
-            key_prefix: &settings.key_prefix,
-            default_attributes: settings.default_dimensions.clone(),
-            static_attributes: settings.static_dimensions.clone(),
+            key_prefix: settings.key_prefix.clone(),
+            default_attributes: normalized_attributes(&settings.default_dimensions),
+            context_attributes: normalized_attributes(&settings.static_dimensions),
             resource,
-            summaries,
         }
     }
 
-    /// Encodes `histograms`; `refusals` (from reading them) are carried into the result.
-    pub fn encode(
-        &self,
-        histograms: &[Histogram],
-        refusals: &[Refusal],
-        window: Window,
-    ) -> OtlpEncoded {
-        let mut encoded = OtlpEncoded {
-            refusals: refusals.to_vec(),
-            ..OtlpEncoded::default()
-        };
-        let mut metrics = Vec::with_capacity(histograms.len());
-        for histogram in histograms {
-            let refuse = |error: String| Refusal {
-                origin: histogram.origin.clone(),
-                error,
-            };
-            let buckets = match aggregate(&histogram.data) {
-                Ok(buckets) => buckets,
-                Err(error) => {
-                    encoded.refusals.push(refuse(error));
-                    continue;
-                }
-            };
-            match self.metric(histogram, &buckets, window) {
-                Ok(metric) => metrics.push(metric),
-                Err(error) => {
-                    encoded.refusals.push(refuse(error));
-                    continue;
-                }
-            }
-            if self.summaries {
-                match summary(histogram, &buckets) {
-                    Ok(metric) => encoded.summaries.push(metric),
-                    Err(error) => encoded.refusals.push(refuse(error)),
-                }
-            }
-        }
-        encoded.points = metrics.len();
-        encoded.requests = self.requests(metrics);
-        encoded
-    }
-
-    fn metric(
-        &self,
-        histogram: &Histogram,
-        buckets: &Buckets,
-        window: Window,
-    ) -> Result<OtlpMetric, String> {
-        let (_, name) = metric_key(self.key_prefix, &histogram.name, true)?;
+    /// The histogram as an OTLP metric with one DELTA data point over `window`.
+    pub fn metric(&self, histogram: &Histogram, window: Window) -> Result<OtlpMetric, Problem> {
+        let name = normalize::metric_key(&self.key_prefix, &histogram.name, true)?.key;
+        let buckets = &histogram.buckets;
         let point = HistogramDataPoint {
             attributes: self.attributes(&histogram.attributes)?,
             start_time_unix_nano: window.start_ns,
@@ -138,9 +83,12 @@ impl<'a> OtlpEncoder<'a> {
             ..OtlpMetric::default()
         };
         if metric.encoded_len() + REQUEST_OVERHEAD_BYTES > MAX_BYTES_PER_REQUEST {
-            return Err(format!(
-                "the histogram takes {} bytes; a request may take at most {MAX_BYTES_PER_REQUEST}",
-                metric.encoded_len()
+            return Err(Problem::new(
+                Code::HistogramInvalid,
+                format!(
+                    "the histogram takes {} bytes; a request may take at most {MAX_BYTES_PER_REQUEST}",
+                    metric.encoded_len()
+                ),
             ));
         }
         Ok(metric)
@@ -148,40 +96,26 @@ impl<'a> OtlpEncoder<'a> {
 
     /// Default < the histogram's own < the Keptn context: the same keys and precedence as the
     /// line protocol's dimensions, so that one filter finds both.
-    fn attributes(&self, own: &[(String, String)]) -> Result<Vec<KeyValue>, String> {
-        let mut merged: Vec<(String, &str)> = Vec::new();
-        for (raw_key, value) in self
-            .default_attributes
-            .iter()
-            .chain(own)
-            .chain(&self.static_attributes)
-        {
-            let Some(key) = normalize::dimension_key(raw_key) else {
-                continue;
-            };
-            if value.is_empty() {
-                continue;
-            }
-            if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS {
-                return Err(format!(
-                    "attribute `{key}` has a value of {} characters; at most \
-                     {MAX_ATTRIBUTE_VALUE_CHARS} are allowed",
-                    value.chars().count()
-                ));
-            }
-            set_pair(&mut merged, key, value.as_str());
-        }
+    fn attributes(&self, own: &[(String, String)]) -> Result<Vec<KeyValue>, Problem> {
+        let default = self.default_attributes.as_ref().map_err(Clone::clone)?;
+        let context = self.context_attributes.as_ref().map_err(Clone::clone)?;
+        let own = normalized_attributes(own)?;
+        let own: Vec<(&str, &str)> = own.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let merged = merge_dimensions(pairs(default), &own, pairs(context), |_, _, _| {});
         if merged.len() > MAX_ATTRIBUTES {
-            return Err(format!(
-                "{} attributes (with the Keptn and default ones); at most {MAX_ATTRIBUTES} are allowed",
-                merged.len()
+            return Err(Problem::new(
+                Code::AttributeInvalid,
+                format!(
+                    "{} attributes (with the Keptn and default ones); at most {MAX_ATTRIBUTES} are allowed",
+                    merged.len()
+                ),
             ));
         }
         Ok(merged.iter().map(|(k, v)| key_value(k, v)).collect())
     }
 
-    /// Packs the metrics into as few requests as Dynatrace's per-request limits allow.
-    fn requests(&self, metrics: Vec<OtlpMetric>) -> Vec<ExportMetricsServiceRequest> {
+    /// Packs metrics into as few requests as Dynatrace's per-request limits allow.
+    pub fn requests(&self, metrics: Vec<OtlpMetric>) -> Vec<ExportMetricsServiceRequest> {
         let mut requests = Vec::new();
         let mut batch: Vec<OtlpMetric> = Vec::new();
         let mut bytes = REQUEST_OVERHEAD_BYTES;
@@ -224,25 +158,52 @@ impl<'a> OtlpEncoder<'a> {
     }
 }
 
-fn summary(histogram: &Histogram, buckets: &Buckets) -> Result<Metric, String> {
-    let (Some(min), Some(max)) = (buckets.min, buckets.max) else {
-        return Err(
-            "a summary twin needs min and max, which this pre-bucketed histogram lacks".into(),
-        );
-    };
-    Ok(Metric {
-        key: histogram.name.clone(),
-        prefixed: true,
-        dimensions: histogram.attributes.clone(),
-        value: Value::Summary {
-            min,
-            max,
-            sum: buckets.sum,
-            count: buckets.count,
-        },
-        timestamp: None,
-        origin: histogram.origin.clone(),
-    })
+fn pairs(attributes: &Attributes) -> impl Iterator<Item = (&str, &str)> {
+    attributes.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// Keys normalised as dimension keys (a key with nothing left is dropped), empty values dropped,
+/// values over the OTLP limit refused.
+fn normalized_attributes(raw: &[(String, String)]) -> Result<Attributes, Problem> {
+    let mut attributes = Attributes::new();
+    for (raw_key, value) in raw {
+        let Some(key) = normalize::dimension_key(raw_key) else {
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS {
+            return Err(Problem::new(
+                Code::AttributeInvalid,
+                format!(
+                    "attribute `{key}` has a value of {} characters; at most \
+                     {MAX_ATTRIBUTE_VALUE_CHARS} are allowed",
+                    value.chars().count()
+                ),
+            ));
+        }
+        crate::model::set_pair(&mut attributes, key, value.clone());
+    }
+    Ok(attributes)
+}
+
+/// The number of data points in a request.
+pub fn data_points(request: &ExportMetricsServiceRequest) -> usize {
+    request
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .map(|m| match &m.data {
+            Some(metric::Data::Histogram(h)) => h.data_points.len(),
+            Some(metric::Data::Gauge(g)) => g.data_points.len(),
+            Some(metric::Data::Sum(s)) => s.data_points.len(),
+            Some(metric::Data::ExponentialHistogram(h)) => h.data_points.len(),
+            Some(metric::Data::Summary(s)) => s.data_points.len(),
+            None => 0,
+        })
+        .sum()
 }
 
 fn key_value(key: &str, value: &str) -> KeyValue {
@@ -285,7 +246,7 @@ pub fn ensure_delta(request: &ExportMetricsServiceRequest) -> Result<(), String>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Distribution, Origin};
+    use crate::model::{Buckets, Origin};
 
     fn settings() -> EncodeSettings {
         EncodeSettings {
@@ -299,17 +260,21 @@ mod tests {
         }
     }
 
-    fn histogram(values: Vec<f64>) -> Histogram {
+    fn histogram() -> Histogram {
         Histogram {
             name: "response_time".into(),
             unit: Some("ms".into()),
             description: Some("d".into()),
             attributes: vec![("http.method".into(), "GET".into())],
-            data: Distribution::Samples {
-                bounds: Some(vec![10.0, 100.0]),
-                values,
+            buckets: Buckets {
+                bounds: vec![10.0, 100.0],
+                counts: vec![1, 1, 1],
+                count: 3,
+                sum: 555.0,
+                min: Some(5.0),
+                max: Some(500.0),
             },
-            origin: Origin("h".into()),
+            origin: Origin::whole("h"),
         }
     }
 
@@ -320,16 +285,15 @@ mod tests {
 
     #[test]
     fn a_delta_histogram_with_every_field() {
-        let settings = settings();
-        let encoded = OtlpEncoder::new(&settings, true).encode(
-            &[histogram(vec![5.0, 50.0, 500.0])],
-            &[],
-            WINDOW,
-        );
-        assert!(encoded.refusals.is_empty());
-        assert_eq!(encoded.requests.len(), 1);
-        let request = &encoded.requests[0];
+        let encoder = OtlpEncoder::new(&settings());
+        let metric = encoder.metric(&histogram(), WINDOW).unwrap();
+        let requests = encoder.requests(vec![metric]);
+        assert_eq!(requests.len(), 1);
+        let request = &requests[0];
         ensure_delta(request).unwrap();
+        assert_eq!(data_points(request), 1);
+        let resource = request.resource_metrics[0].resource.as_ref().unwrap();
+        assert_eq!(resource.attributes[0].key, "service.name");
         let scope = &request.resource_metrics[0].scope_metrics[0];
         assert_eq!(scope.scope.as_ref().unwrap().name, "keptn-dt-metrics");
         let metric = &scope.metrics[0];
@@ -353,46 +317,29 @@ mod tests {
         );
         let keys: Vec<&str> = point.attributes.iter().map(|kv| kv.key.as_str()).collect();
         assert_eq!(keys, vec!["http.method", "ci_platform", "keptn_service"]);
-        assert_eq!(
-            encoded.summaries[0].value,
-            Value::Summary {
-                min: 5.0,
-                max: 500.0,
-                sum: 555.0,
-                count: 3
-            }
-        );
     }
 
     #[test]
     fn requests_split_at_15000_points() {
-        let settings = settings();
-        let many: Vec<Histogram> = (0..15_001).map(|_| histogram(vec![1.0])).collect();
-        let encoded = OtlpEncoder::new(&settings, false).encode(&many, &[], WINDOW);
-        let sizes: Vec<usize> = encoded
-            .requests
-            .iter()
-            .map(|r| r.resource_metrics[0].scope_metrics[0].metrics.len())
+        let encoder = OtlpEncoder::new(&settings());
+        let many: Vec<OtlpMetric> = (0..15_001)
+            .map(|_| encoder.metric(&histogram(), WINDOW).unwrap())
             .collect();
+        let sizes: Vec<usize> = encoder.requests(many).iter().map(data_points).collect();
         assert_eq!(sizes, vec![15_000, 1]);
     }
 
     #[test]
     fn refuses_bad_histograms_and_cumulative_requests() {
-        let settings = settings();
-        let mut long = histogram(vec![1.0]);
+        let encoder = OtlpEncoder::new(&settings());
+        let mut long = histogram();
         long.attributes = vec![("note".into(), "x".repeat(256))];
-        let encoded =
-            OtlpEncoder::new(&settings, false).encode(&[histogram(vec![]), long], &[], WINDOW);
-        assert_eq!(encoded.points, 0);
-        assert!(encoded.requests.is_empty());
-        assert!(encoded.refusals[0].error.contains("no samples"));
-        assert!(encoded.refusals[1].error.contains("at most 255"));
+        let refused = encoder.metric(&long, WINDOW).unwrap_err();
+        assert_eq!(refused.code, Code::AttributeInvalid);
+        assert!(refused.reason.contains("at most 255"));
 
-        let mut request = OtlpEncoder::new(&settings, false)
-            .encode(&[histogram(vec![1.0])], &[], WINDOW)
-            .requests
-            .remove(0);
+        let metric = encoder.metric(&histogram(), WINDOW).unwrap();
+        let mut request = encoder.requests(vec![metric]).remove(0);
         let metric = &mut request.resource_metrics[0].scope_metrics[0].metrics[0];
         if let Some(metric::Data::Histogram(h)) = &mut metric.data {
             h.aggregation_temporality = AggregationTemporality::Cumulative as i32;

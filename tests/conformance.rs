@@ -46,7 +46,7 @@ fn check(file: &str, normalise: impl Fn(&str) -> Option<String>) -> usize {
 
 #[test]
 fn metric_keys() {
-    check("metric_keys.json", normalize::metric_key);
+    check("metric_keys.json", normalize::classic_metric_key);
 }
 
 #[test]

@@ -1,103 +1,28 @@
-//! End-to-end tests of the OTLP histogram path: the real binary against a fake Dynatrace that
-//! decodes what it is sent (gzip, binary protobuf `ExportMetricsServiceRequest`), the report
-//! and the exit code; plus the DELTA guard through the library, which the CLI cannot bypass.
+//! End to end, OTLP histograms: the real binary against a fake Dynatrace that decodes what it is
+//! sent (gzip, binary protobuf `ExportMetricsServiceRequest`); plus the DELTA guard through the
+//! library, which the CLI cannot bypass.
 
 #[allow(dead_code)]
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
-use opentelemetry_proto::tonic::metrics::v1::{
-    metric, AggregationTemporality, HistogramDataPoint, Metric,
-};
+use opentelemetry_proto::tonic::metrics::v1::{metric, AggregationTemporality};
 use prost::Message;
 use serde_json::Value as Json;
-use support::{FakeDynatrace, Recorded, Reply, Workdir, INGEST_PATH, OTLP_PATH};
+use support::otlp::{
+    delta_point, expected_counts, metrics, otlp_requests, pair, pairs, samples_file, DEFAULT_BOUNDS,
+};
+use support::{FakeDynatrace, Workdir, INGEST_PATH, OTLP_PATH};
 
 const TOKEN: &str = "dt0c01.OTLPSECRETSECRET";
-
-const DEFAULT_BOUNDS: [f64; 15] = [
-    0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0, 7500.0,
-    10000.0,
-];
 
 fn keptn_env(cli: support::Cli) -> support::Cli {
     cli.env("KEPTN_PROJECT", "sockshop")
         .env("KEPTN_STAGE", "hardening")
         .env("KEPTN_SERVICE", "carts")
         .env("LABELS_BUILDID", "2024.11")
-}
-
-/// Attributes as (key, string value) pairs, in order.
-fn pairs(attributes: &[KeyValue]) -> Vec<(String, String)> {
-    attributes
-        .iter()
-        .map(|kv| {
-            let value = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                Some(any_value::Value::StringValue(s)) => s.clone(),
-                other => panic!("attribute `{}` is not a string: {other:?}", kv.key),
-            };
-            (kv.key.clone(), value)
-        })
-        .collect()
-}
-
-fn pair(key: &str, value: &str) -> (String, String) {
-    (key.to_owned(), value.to_owned())
-}
-
-fn metrics(request: &ExportMetricsServiceRequest) -> Vec<&Metric> {
-    request
-        .resource_metrics
-        .iter()
-        .flat_map(|r| &r.scope_metrics)
-        .flat_map(|s| &s.metrics)
-        .collect()
-}
-
-/// The one data point of a histogram metric, asserting that it is DELTA.
-fn delta_point(metric: &Metric) -> &HistogramDataPoint {
-    let Some(metric::Data::Histogram(histogram)) = &metric.data else {
-        panic!("`{}` is not a histogram: {:?}", metric.name, metric.data)
-    };
-    assert_eq!(
-        histogram.aggregation_temporality,
-        AggregationTemporality::Delta as i32,
-        "`{}` must be DELTA",
-        metric.name
-    );
-    assert_eq!(histogram.data_points.len(), 1, "{}", metric.name);
-    &histogram.data_points[0]
-}
-
-/// The OTLP requests the server saw, decoded.
-fn otlp_requests(server: &FakeDynatrace) -> Vec<(Recorded, ExportMetricsServiceRequest)> {
-    server
-        .requests_to(OTLP_PATH)
-        .into_iter()
-        .map(|r| {
-            let decoded = r.otlp();
-            (r, decoded)
-        })
-        .collect()
-}
-
-/// Bucket `i` holds `(bounds[i-1], bounds[i]]`; the first `(-inf, bounds[0]]`, the last
-/// `(bounds[last], +inf)`.
-fn expected_counts(bounds: &[f64], values: &[f64]) -> Vec<u64> {
-    let mut counts = vec![0u64; bounds.len() + 1];
-    for &v in values {
-        let bucket = bounds.iter().position(|&b| v <= b).unwrap_or(bounds.len());
-        counts[bucket] += 1;
-    }
-    counts
-}
-
-fn samples_file(values: &[f64]) -> String {
-    values.iter().map(|v| format!("{v}\n")).collect()
 }
 
 #[test]
@@ -278,64 +203,6 @@ fn json_histograms_keep_names_units_descriptions_attributes_and_buckets() {
     assert_eq!(report["otlp"]["rejected"], 0);
 }
 
-const PARTIAL_MESSAGE: &str = "1 data point of metric keptn.response_time was dropped: too old";
-
-fn partial_success_run(output: &str) -> (support::Output, FakeDynatrace) {
-    let dir = Workdir::new("otlp-partial");
-    dir.write("a.txt", "1\n2\n").write("b.txt", "3\n");
-    let server = FakeDynatrace::scripted(vec![Reply::otlp_partial(1, PARTIAL_MESSAGE)]);
-    let out = dir
-        .cli()
-        .credentials(server.url(), TOKEN)
-        .args([
-            "--histogram",
-            "response_time=a.txt",
-            "--histogram",
-            "other=b.txt",
-        ])
-        .args(["--output", output])
-        .run();
-    (out, server)
-}
-
-#[test]
-fn partial_success_is_reported_with_the_servers_message_and_exit_3() {
-    let (out, server) = partial_success_run("json");
-    out.expect_code(3);
-    assert_eq!(
-        server.requests().len(),
-        1,
-        "a partial success is not retried"
-    );
-    let report = out.json();
-    assert_eq!(report["outcome"], "refused");
-    assert_eq!(report["exit_code"], 3);
-    assert_eq!(report["otlp"]["points_sent"], 2);
-    assert_eq!(report["otlp"]["rejected"], 1);
-    assert_eq!(report["otlp"]["message"], PARTIAL_MESSAGE);
-    assert_eq!(report["otlp"]["failure"], Json::Null);
-}
-
-#[test]
-fn partial_success_text_report_says_what_was_rejected_and_why() {
-    let (out, server) = partial_success_run("text");
-    out.expect_code(3);
-    assert!(
-        out.stdout.contains(&format!(
-            "OTLP: 2 of 2 histogram point(s) sent in 1 request(s) to {}{OTLP_PATH}: 1 rejected",
-            server.url()
-        )),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout
-            .contains(&format!("OTLP rejected: {PARTIAL_MESSAGE}")),
-        "{}",
-        out.stdout
-    );
-}
-
 #[test]
 fn no_gzip_flag_or_environment_sends_plain_protobuf() {
     for (flag, env) in [(Some("--no-gzip"), None), (None, Some("false"))] {
@@ -366,93 +233,6 @@ fn no_gzip_flag_or_environment_sends_plain_protobuf() {
         let point = delta_point(metrics(&request)[0]);
         assert_eq!((point.count, point.sum), (3, Some(6.0)), "{flag:?} {env:?}");
     }
-}
-
-/// `google.rpc.Status`, the body OTLP/HTTP servers answer failures with.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
-}
-
-fn one_histogram_against(server: &FakeDynatrace, name: &str) -> support::Output {
-    let dir = Workdir::new(name);
-    dir.write("s.txt", "1\n2\n3\n");
-    dir.cli()
-        .credentials(server.url(), TOKEN)
-        .args(["--histogram", "latency=s.txt", "--output", "json"])
-        .run()
-}
-
-#[test]
-fn a_400_rejects_every_point_of_the_request_with_the_servers_reason() {
-    let status = RpcStatus {
-        code: 3,
-        message: "histogram bucket counts do not add up".into(),
-    };
-    let server = FakeDynatrace::scripted(vec![Reply::protobuf(400, &status)]);
-    let out = one_histogram_against(&server, "otlp-400");
-    out.expect_code(3);
-    assert_eq!(server.requests().len(), 1, "a 400 is not retried");
-    let report = out.json();
-    assert_eq!(report["otlp"]["points_sent"], 1);
-    assert_eq!(report["otlp"]["rejected"], 1);
-    let message = report["otlp"]["message"].as_str().expect("a message");
-    assert!(message.contains("400"), "{message}");
-    assert!(
-        message.contains("histogram bucket counts do not add up"),
-        "{message}"
-    );
-    assert_eq!(report["otlp"]["failure"], Json::Null);
-}
-
-#[test]
-fn auth_and_content_type_errors_fail_delivery_with_a_hint_and_are_not_retried() {
-    for (status, hint) in [
-        (401, "DT_API_TOKEN"),
-        (403, "metrics.ingest"),
-        (415, "binary protobuf"),
-    ] {
-        let server = FakeDynatrace::scripted(vec![Reply::json(
-            status,
-            r#"{"error":{"code":0,"message":"no"}}"#,
-        )]);
-        let out = one_histogram_against(&server, "otlp-auth");
-        out.expect_code(4);
-        assert_eq!(server.requests().len(), 1, "{status} is not retried");
-        let report = out.json();
-        assert_eq!(report["outcome"], "delivery_failed", "{status}");
-        let failure = report["otlp"]["failure"].as_str().expect("a failure");
-        assert!(failure.contains(&status.to_string()), "{status}: {failure}");
-        assert!(failure.contains(hint), "{status}: {failure}");
-        assert!(!failure.contains(TOKEN), "{failure}");
-        assert_eq!(report["otlp"]["points_sent"], 0, "{status}");
-        assert_eq!(report["otlp"]["unsent"], 1, "{status}");
-    }
-}
-
-#[test]
-fn unavailable_server_is_retried_after_retry_after_and_then_accepts() {
-    let server = FakeDynatrace::scripted(vec![
-        Reply::json(503, r#"{"error":{"code":503,"message":"ingest paused"}}"#)
-            .with_header("Retry-After", "0"),
-        Reply::otlp_ok(),
-    ]);
-    let out = one_histogram_against(&server, "otlp-503");
-    out.expect_code(0);
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2);
-    assert_eq!(
-        requests[0].body_bytes, requests[1].body_bytes,
-        "the retry resends"
-    );
-    assert_eq!(requests[1].otlp(), requests[0].otlp());
-    let report = out.json();
-    assert_eq!(report["otlp"]["requests"], 2);
-    assert_eq!(report["otlp"]["points_sent"], 1);
-    assert_eq!(report["otlp"]["failure"], Json::Null);
 }
 
 #[test]
@@ -627,11 +407,13 @@ fn dry_run_prints_the_otlp_request_as_json_needs_no_credentials_and_sends_nothin
 
 #[test]
 fn a_cumulative_histogram_never_leaves_the_library() {
-    use keptn_dt_metrics::config::{Destination, EncodeSettings};
-    use keptn_dt_metrics::model::{Distribution, Histogram, Origin};
+    use keptn_dt_metrics::config::EncodeSettings;
+    use keptn_dt_metrics::destination::{self, Destination};
+    use keptn_dt_metrics::model::{Buckets, Histogram, Origin};
     use keptn_dt_metrics::otlp::{OtlpEncoder, Window};
     use keptn_dt_metrics::secret::Secret;
-    use keptn_dt_metrics::send;
+    use keptn_dt_metrics::send::http::{self, RetryPolicy, Sender};
+    use keptn_dt_metrics::send::otlp::OtlpDelivery;
 
     let settings = EncodeSettings {
         key_prefix: "keptn".into(),
@@ -642,19 +424,24 @@ fn a_cumulative_histogram_never_leaves_the_library() {
         unit: None,
         description: None,
         attributes: vec![],
-        data: Distribution::Samples {
-            bounds: None,
-            values: vec![1.0, 2.0],
+        buckets: Buckets {
+            bounds: vec![10.0],
+            counts: vec![2, 0],
+            count: 2,
+            sum: 3.0,
+            min: Some(1.0),
+            max: Some(2.0),
         },
-        origin: Origin("test".into()),
+        origin: Origin::whole("test"),
     };
     let window = Window {
         start_ns: 1_000,
         end_ns: 2_000,
     };
-    let mut encoded = OtlpEncoder::new(&settings, false).encode(&[histogram], &[], window);
-    assert_eq!(encoded.requests.len(), 1);
-    let metric = &mut encoded.requests[0].resource_metrics[0].scope_metrics[0].metrics[0];
+    let encoder = OtlpEncoder::new(&settings);
+    let mut requests = encoder.requests(vec![encoder.metric(&histogram, window).unwrap()]);
+    assert_eq!(requests.len(), 1);
+    let metric = &mut requests[0].resource_metrics[0].scope_metrics[0].metrics[0];
     let Some(metric::Data::Histogram(h)) = &mut metric.data else {
         panic!("not a histogram")
     };
@@ -666,18 +453,22 @@ fn a_cumulative_histogram_never_leaves_the_library() {
 
     let server = FakeDynatrace::accepting();
     let url: reqwest::Url = format!("{}{OTLP_PATH}", server.url()).parse().unwrap();
-    let destination = Destination {
-        metrics_url: None,
-        otlp_url: Some(url.clone()),
-        gzip: true,
+    let destination = Destination::resolve(destination::Request {
+        otlp_url: Some(url.to_string()),
         token: Some(Secret::new(TOKEN.into())),
+        gzip: true,
         timeout: Duration::from_secs(5),
-        retries: 0,
-        insecure_tls: false,
-        ca_bundle: None,
+        ..destination::Request::default()
+    })
+    .unwrap();
+    let client = http::client(&destination).unwrap();
+    let sender = Sender {
+        client: &client,
+        token: destination.token.as_ref(),
+        policy: RetryPolicy { retries: 0 },
     };
-    let client = send::client(&destination).unwrap();
-    let delivery = send::send_otlp(&client, &destination, &url, &encoded.requests);
+    let mut delivery = OtlpDelivery::default();
+    delivery.send(&sender, &url, destination.gzip, &requests[0]);
 
     assert!(server.requests().is_empty(), "{:#?}", server.requests());
     assert_eq!((delivery.requests, delivery.points_sent), (0, 0));
@@ -685,120 +476,4 @@ fn a_cumulative_histogram_never_leaves_the_library() {
     let failure = delivery.failure.expect("a failure");
     assert!(failure.contains("DELTA"), "{failure}");
     assert!(failure.contains("keptn.latency"), "{failure}");
-}
-
-#[test]
-fn loop_sends_contiguous_windows_until_sigterm_and_reports_the_totals() {
-    let dir = Workdir::new("otlp-loop");
-    dir.write("s.txt", "1\n2\n3\n");
-    let server = FakeDynatrace::accepting();
-
-    let child = dir
-        .cli()
-        .credentials(server.url(), TOKEN)
-        .args(["--histogram", "latency=s.txt", "--output", "json"])
-        .args(["--loop", "--interval", "1"])
-        .spawn();
-    let seen_two = server.wait_for(OTLP_PATH, 2, Duration::from_secs(10));
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    let out = support::Output::from(child.wait_with_output().expect("wait for the binary"));
-    assert!(seen_two, "fewer than 2 OTLP requests in 10 s: {out:?}");
-    assert!(killed.success());
-
-    out.expect_code(0);
-    let requests = otlp_requests(&server);
-    assert!(requests.len() >= 2);
-    let report = out.json();
-    assert_eq!(report["outcome"], "accepted");
-    assert_eq!(report["otlp"]["points_sent"], requests.len());
-    assert_eq!(report["otlp"]["requests"], requests.len());
-    let points: Vec<&HistogramDataPoint> = requests
-        .iter()
-        .map(|(_, request)| delta_point(metrics(request)[0]))
-        .collect();
-    for pair in points.windows(2) {
-        assert_eq!(
-            pair[1].start_time_unix_nano, pair[0].time_unix_nano,
-            "each window starts where the previous one ended"
-        );
-    }
-    for point in &points {
-        assert!(point.start_time_unix_nano < point.time_unix_nano);
-        assert_eq!((point.count, point.sum), (3, Some(6.0)));
-    }
-}
-
-#[test]
-fn a_loop_whose_input_disappears_stops_with_the_totals_so_far() {
-    let dir = Workdir::new("otlp-loop-gone");
-    dir.write("s.txt", "1\n2\n3\n");
-    let server = FakeDynatrace::accepting();
-    let child = dir
-        .cli()
-        .credentials(server.url(), TOKEN)
-        .args(["--histogram", "latency=s.txt", "--output", "json"])
-        .args(["--loop", "--interval", "1"])
-        .spawn();
-    assert!(server.wait_for(OTLP_PATH, 1, Duration::from_secs(10)));
-    std::fs::remove_file(dir.path().join("s.txt")).unwrap();
-    let out = support::Output::from(child.wait_with_output().expect("wait for the binary"));
-
-    out.expect_code(2);
-    assert_eq!(out.json()["otlp"]["points_sent"], 1, "round 1 is reported");
-    assert!(out.stderr.contains("reading s.txt"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("the report shows the rounds before"),
-        "{}",
-        out.stderr
-    );
-}
-
-#[test]
-fn a_loop_cannot_read_stdin_again() {
-    let out = Workdir::new("otlp-loop-stdin")
-        .cli()
-        .args(["--dry-run", "--histogram", "latency=-", "--loop"])
-        .run();
-    out.expect_code(2);
-    assert!(out.stderr.contains("stdin"), "{}", out.stderr);
-}
-
-#[test]
-fn a_200_that_is_not_an_otlp_answer_is_a_delivery_failure() {
-    let server = FakeDynatrace::scripted(vec![Reply {
-        status: 200,
-        body: b"<html><body>Please log in</body></html>".to_vec(),
-        headers: vec![("Content-Type".into(), "text/html".into())],
-    }]);
-    let out = one_histogram_against(&server, "otlp-html");
-    out.expect_code(4);
-    let report = out.json();
-    assert_eq!(report["otlp"]["points_sent"], 0);
-    assert_eq!(report["otlp"]["unsent"], 1);
-    assert!(report["otlp"]["failure"]
-        .as_str()
-        .unwrap()
-        .contains("not as Dynatrace's API"));
-}
-
-#[test]
-fn a_partial_success_without_rejections_is_a_warning() {
-    let server = FakeDynatrace::scripted(vec![Reply::otlp_partial(0, "attribute x was truncated")]);
-    let dir = Workdir::new("otlp-warning");
-    dir.write("s.txt", "1\n");
-    let out = dir
-        .cli()
-        .credentials(server.url(), TOKEN)
-        .args(["--histogram", "latency=s.txt"])
-        .run();
-    out.expect_code(0);
-    assert!(
-        out.stdout
-            .contains("OTLP warning: attribute x was truncated"),
-        "{}",
-        out.stdout
-    );
 }

@@ -3,9 +3,9 @@
 //! changes nothing.
 
 use keptn_dt_metrics::config::EncodeSettings;
-use keptn_dt_metrics::encode::Encoder;
-use keptn_dt_metrics::lineproto::{parse_line, ParsedLine};
-use keptn_dt_metrics::model::{Inputs, Metric, Origin, Value};
+use keptn_dt_metrics::encode::LineEncoder;
+use keptn_dt_metrics::input::lineproto::{parse_line, ParsedLine};
+use keptn_dt_metrics::model::{Capped, Metric, Origin, Value};
 use keptn_dt_metrics::normalize;
 use proptest::prelude::*;
 
@@ -96,9 +96,9 @@ proptest! {
 
     #[test]
     fn metric_keys_are_refused_or_strictly_valid_and_stable(raw in text()) {
-        if let Some(key) = normalize::metric_key(&raw) {
+        if let Some(key) = normalize::classic_metric_key(&raw) {
             prop_assert!(strict_metric_key(&key), "{raw:?} -> {key:?}");
-            prop_assert_eq!(normalize::metric_key(&key), Some(key));
+            prop_assert_eq!(normalize::classic_metric_key(&key), Some(key));
         }
     }
 
@@ -148,17 +148,15 @@ proptest! {
             1 => Value::Count(value),
             _ => Value::Summary { min: value, max: value, sum: value * 2.0, count: 2 },
         };
-        let inputs = Inputs {
-            metrics: vec![Metric { key, prefixed: true, dimensions, value, timestamp: None, origin: Origin("p".into()) }],
-            ..Inputs::default()
+        let metric = Metric { key, prefixed: true, dimensions, value, timestamp: None, origin: Origin::whole("p") };
+        let line = match LineEncoder::new(&settings).metric(&metric, 0, &mut Capped::default()) {
+            Err(refusal) => {
+                prop_assert!(!refusal.reason.is_empty());
+                return Ok(());
+            }
+            Ok(line) => line,
         };
-        let encoded = Encoder::new(&settings, 0).encode(&inputs);
-        if let Some(refusal) = encoded.refusals.first() {
-            prop_assert!(!refusal.error.is_empty());
-            prop_assert!(encoded.lines.is_empty());
-            return Ok(());
-        }
-        let line = &encoded.lines[0].text;
+        let line = &line;
         let Ok(ParsedLine::Metric { key, dimensions, value: read_value, .. }) = parse_line(line) else {
             return Err(TestCaseError::fail(format!("unreadable line {line:?}")));
         };
@@ -169,10 +167,8 @@ proptest! {
         }
         prop_assert_eq!(read_value, value);
         // Encoding what was read again, without the prefix, gives the same line.
-        let again = Encoder::new(&EncodeSettings::default(), 0).encode(&Inputs {
-            metrics: vec![Metric { key, prefixed: false, dimensions, value: read_value, timestamp: None, origin: Origin("p".into()) }],
-            ..Inputs::default()
-        });
-        prop_assert_eq!(&again.lines[0].text, line);
+        let again = Metric { key, prefixed: false, dimensions, value: read_value, timestamp: None, origin: Origin::whole("p") };
+        let again = LineEncoder::new(&EncodeSettings::default()).metric(&again, 0, &mut Capped::default());
+        prop_assert_eq!(&again.unwrap(), line);
     }
 }

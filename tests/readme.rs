@@ -189,6 +189,7 @@ fn secret_command_is_well_formed() {
 }
 
 #[test]
+#[ignore = "needs kubectl; .ci/run installs it and runs this"]
 fn secret_command_runs_as_a_client_dry_run() {
     let words = secret_command();
     let output = Command::new(&words[0])
@@ -197,12 +198,7 @@ fn secret_command_runs_as_a_client_dry_run() {
         .output();
     let output = match output {
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "kubectl not found, and CI is set: CI must install kubectl"
-            );
-            println!("SKIPPED: kubectl not found");
-            return;
+            panic!("kubectl not found: install it (apt-get install kubernetes-client)")
         }
         other => other.expect("kubectl runs"),
     };

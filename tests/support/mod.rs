@@ -1,7 +1,10 @@
 //! Helpers for the CLI tests: a fake Dynatrace metrics ingest endpoint that records what it is
 //! sent, a scratch directory per test, and a way to run the real binary with nothing from the
 //! developer's environment. OTLP requests (gzip-compressed binary protobuf) are recorded as bytes
-//! and can be decoded.
+//! and can be decoded ([`otlp`]).
+
+pub mod otlp;
+pub mod tls;
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -394,3 +397,30 @@ impl Output {
         })
     }
 }
+
+/// The Keptn context dimensions as [`keptn_env`] sets them up, as they appear on every line.
+pub const KEPTN_DIMS: &str = "ci_platform=keptn,keptn_project=sockshop,keptn_stage=hardening,\
+                              keptn_service=carts,buildid=2024.11,git_commit=abc123";
+
+/// Environment variables for one run.
+pub type EnvVars<'a> = Vec<(&'a str, &'a str)>;
+
+/// The job-executor's environment for a task of project sockshop, stage hardening, service carts,
+/// with two event labels.
+pub fn keptn_env(cli: Cli) -> Cli {
+    cli.env("KEPTN_PROJECT", "sockshop")
+        .env("KEPTN_STAGE", "hardening")
+        .env("KEPTN_SERVICE", "carts")
+        .env("LABELS_GIT_COMMIT", "abc123")
+        .env("LABELS_BUILDID", "2024.11")
+}
+
+/// The metrics ingest URL of the fake.
+pub fn ingest_url(server: &FakeDynatrace) -> String {
+    format!("{}{INGEST_PATH}", server.url())
+}
+
+/// A line-protocol file with one good line and two that are refused before sending.
+pub const LOCALLY_REFUSED: &str = "ok.metric gauge,1\n\
+                                   x.y gauge,NaN\n\
+                                   sum.metric gauge,min=1,max=2,sum=10,count=2\n";

@@ -1,0 +1,239 @@
+//! Where the data goes and how to get there: the tenant URL in any of the forms users write, the
+//! explicit endpoint URLs, the OneAgent's local endpoint, the API token (checked once, here, to
+//! fit an HTTP header), and the TLS and timeout settings of the connection.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use reqwest::header::HeaderValue;
+use reqwest::Url;
+
+use crate::secret::Secret;
+
+pub const METRICS_INGEST_PATH: &str = "/api/v2/metrics/ingest";
+pub const OTLP_METRICS_PATH: &str = "/api/v2/otlp/v1/metrics";
+pub const ONEAGENT_METRICS_URL: &str = "http://localhost:14499/metrics/ingest";
+pub const ONEAGENT_OTLP_URL: &str = "http://localhost:14499/otlp/v1/metrics";
+
+#[derive(Debug, Clone)]
+pub struct Destination {
+    /// `None` when neither a tenant nor DT_METRICS_URL says where lines go.
+    pub metrics_url: Option<Url>,
+    pub otlp_url: Option<Url>,
+    pub gzip: bool,
+    pub token: Option<Token>,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub insecure_tls: bool,
+    pub ca_bundle: Option<PathBuf>,
+}
+
+/// The API token, checked to fit an HTTP header: a `Token` cannot exist otherwise.
+#[derive(Clone)]
+pub struct Token {
+    secret: Secret,
+    header: HeaderValue,
+}
+
+impl Token {
+    pub fn new(secret: Secret) -> Result<Token> {
+        let Ok(mut header) = HeaderValue::from_str(&format!("Api-Token {}", secret.expose()))
+        else {
+            bail!(
+                "DT_API_TOKEN contains characters that cannot go into an HTTP header (the value \
+                 is not shown)"
+            );
+        };
+        header.set_sensitive(true);
+        Ok(Token { secret, header })
+    }
+
+    /// `Api-Token <token>`, marked sensitive.
+    pub fn authorization(&self) -> &HeaderValue {
+        &self.header
+    }
+
+    /// For redacting server texts that echo the token.
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+/// What the user said about the destination, before it is resolved.
+#[derive(Debug, Default)]
+pub struct Request {
+    pub tenant: Option<String>,
+    pub token: Option<Secret>,
+    pub metrics_url: Option<String>,
+    pub otlp_url: Option<String>,
+    pub gzip: bool,
+    pub oneagent: bool,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub insecure_tls: bool,
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl Destination {
+    pub fn resolve(request: Request) -> Result<Destination> {
+        let parse = |url: &Option<String>, name: &str| {
+            url.as_deref().map(|u| parse_url(u, name)).transpose()
+        };
+        let metrics_override = parse(&request.metrics_url, "DT_METRICS_URL (--metrics-url)")?;
+        let otlp_override = parse(&request.otlp_url, "DT_OTLP_URL (--otlp-url)")?;
+        let (metrics_url, otlp_url, token) = if request.oneagent {
+            let url = |u: &str| Some(Url::parse(u).expect("constant URL"));
+            (url(ONEAGENT_METRICS_URL), url(ONEAGENT_OTLP_URL), None)
+        } else if request.tenant.is_none()
+            && (metrics_override.is_some() || otlp_override.is_some())
+        {
+            (metrics_override, otlp_override, request.token)
+        } else {
+            let tenant = request.tenant.context(
+                "DT_TENANT is not set: set it to your environment's URL \
+                 (https://{env-id}.live.dynatrace.com), e.g. from the Kubernetes secret with \
+                 `valueFrom: secret`, or pass --tenant; or try --dry-run",
+            )?;
+            let token = request.token.context(
+                "DT_API_TOKEN is not set: create a token with scope metrics.ingest and provide \
+                 it in the Kubernetes secret (`valueFrom: secret`) or the environment; or try \
+                 --dry-run",
+            )?;
+            let base = tenant_base(&tenant)?;
+            let url =
+                |path: &str| Url::parse(&format!("{base}{path}")).expect("base URL plus a path");
+            (
+                Some(metrics_override.unwrap_or_else(|| url(METRICS_INGEST_PATH))),
+                Some(otlp_override.unwrap_or_else(|| url(OTLP_METRICS_PATH))),
+                Some(token),
+            )
+        };
+        Ok(Destination {
+            metrics_url,
+            otlp_url,
+            gzip: request.gzip,
+            token: token.map(Token::new).transpose()?,
+            timeout: request.timeout,
+            retries: request.retries,
+            insecure_tls: request.insecure_tls,
+            ca_bundle: request.ca_bundle,
+        })
+    }
+
+    pub fn secret(&self) -> Option<&Secret> {
+        self.token.as_ref().map(Token::secret)
+    }
+}
+
+/// The environment's base URL without trailing slash: scheme added when missing, an API path
+/// pasted along with it dropped.
+pub fn tenant_base(tenant: &str) -> Result<String> {
+    let trimmed = tenant.trim();
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("https://{trimmed}")
+    };
+    let url = parse_url(&with_scheme, "DT_TENANT (--tenant)")?;
+    let mut path = url.path().trim_end_matches('/').to_owned();
+    if let Some(api) = path.find("/api/") {
+        path.truncate(api);
+    }
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let host = url.host_str().unwrap_or_default();
+    Ok(format!("{}://{host}{port}{path}", url.scheme()))
+}
+
+fn parse_url(raw: &str, name: &str) -> Result<Url> {
+    let url = Url::parse(raw.trim()).ok().filter(|u| {
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+    });
+    url.with_context(|| {
+        format!(
+            "{name} `{raw}` is not an http(s) URL: expected e.g. https://abc12345.live.dynatrace.com \
+             or https://dynatrace.example.com/e/<environment-id>"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_forms() {
+        let cases = [
+            (
+                "abc12345.live.dynatrace.com",
+                "https://abc12345.live.dynatrace.com",
+            ),
+            (
+                "https://abc12345.live.dynatrace.com/",
+                "https://abc12345.live.dynatrace.com",
+            ),
+            (
+                "https://dt.example.com/e/env-1//",
+                "https://dt.example.com/e/env-1",
+            ),
+            (
+                "ag.example.com:9999/e/env-1",
+                "https://ag.example.com:9999/e/env-1",
+            ),
+            (
+                "https://abc.live.dynatrace.com/api/v2/metrics/ingest",
+                "https://abc.live.dynatrace.com",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(tenant_base(input).unwrap(), expected, "{input}");
+        }
+        assert!(tenant_base("https://").is_err());
+        assert!(tenant_base("ftp://x.example.com").is_err());
+    }
+
+    fn request(tenant: Option<&str>, token: Option<&str>) -> Request {
+        Request {
+            tenant: tenant.map(str::to_owned),
+            token: token.map(|t| Secret::new(t.to_owned())),
+            ..Request::default()
+        }
+    }
+
+    #[test]
+    fn missing_credentials_name_the_variable() {
+        let err = Destination::resolve(request(None, None)).unwrap_err();
+        assert!(format!("{err:#}").contains("DT_TENANT is not set"));
+        let err = Destination::resolve(request(Some("abc.live.dynatrace.com"), None)).unwrap_err();
+        assert!(format!("{err:#}").contains("DT_API_TOKEN is not set"));
+    }
+
+    #[test]
+    fn the_token_is_checked_once_to_fit_a_header_and_never_shown() {
+        let err = Token::new(Secret::new("dt0c01.SENTINEL\u{7}x".into())).unwrap_err();
+        assert!(!format!("{err:#}").contains("SENTINEL"));
+        let token = Token::new(Secret::new("dt0c01.SENTINEL".into())).unwrap();
+        assert!(token.authorization().is_sensitive());
+        assert_eq!(token.authorization(), "Api-Token dt0c01.SENTINEL");
+        assert_eq!(format!("{token:?}"), "Token(***)");
+    }
+
+    #[test]
+    fn oneagent_needs_no_token_and_sends_none() {
+        let mut oneagent = request(None, Some("dt0c01.x"));
+        oneagent.oneagent = true;
+        let destination = Destination::resolve(oneagent).unwrap();
+        assert!(destination.token.is_none());
+        assert_eq!(
+            destination.metrics_url.unwrap().as_str(),
+            ONEAGENT_METRICS_URL
+        );
+    }
+}

@@ -1,0 +1,313 @@
+//! The run: read -> encode -> send -> report, once or every interval (`--loop`). Everything the
+//! outside world gives (stdin, stdout, stderr, the clock) is passed in, so that a run can be
+//! driven in-process by tests.
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use reqwest::blocking::Client;
+
+use crate::cli::{Cli, OutputFormat};
+use crate::config::Config;
+use crate::otlp::Window;
+use crate::report::{Outcome, Report};
+use crate::send::http;
+
+mod round;
+
+/// The time, as nanoseconds since 1970.
+pub trait Clock {
+    fn now_ns(&self) -> u64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ns(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    }
+}
+
+/// What a run reads from and writes to.
+pub struct Io<'a> {
+    pub stdin: &'a mut dyn Read,
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    pub clock: &'a dyn Clock,
+}
+
+/// Runs what `cli` asks for and writes the report; the outcome decides the exit code.
+pub fn run(cli: Cli, io: Io) -> Outcome {
+    let started_ns = io.clock.now_ns();
+    let config = match Config::from_cli(cli) {
+        Ok(config) => config,
+        Err(error) => return usage_error(io.stderr, &error),
+    };
+    let client = match config.destination.as_ref().map(http::client).transpose() {
+        Ok(client) => client,
+        Err(error) => return usage_error(io.stderr, &error),
+    };
+    let pipeline = Pipeline {
+        config: &config,
+        client,
+    };
+    let (report, stopped_by) = match config.loop_interval {
+        None => {
+            let window = Window {
+                start_ns: started_ns,
+                end_ns: io.clock.now_ns().max(started_ns + 1),
+            };
+            let now_ms = (io.clock.now_ns() / 1_000_000) as i64;
+            match pipeline.once(window, now_ms, io.stdin) {
+                Ok(report) => (report, None),
+                Err(error) => return usage_error(io.stderr, &error),
+            }
+        }
+        Some(interval) => match pipeline.run_loop(started_ns, interval, io.clock, io.stderr) {
+            Ok(ended) => ended,
+            Err(error) => return usage_error(io.stderr, &error),
+        },
+    };
+    if let Err(error) = write_report(&config, &report, io.stdout, io.stderr) {
+        return usage_error(io.stderr, &error);
+    }
+    match stopped_by {
+        None => report.outcome,
+        Some(error) => {
+            let _ = writeln!(
+                io.stderr,
+                "keptn-dt-metrics: error: {error:#}; the report shows the rounds before"
+            );
+            Outcome::UsageError
+        }
+    }
+}
+
+fn usage_error(stderr: &mut dyn Write, error: &anyhow::Error) -> Outcome {
+    let _ = writeln!(stderr, "keptn-dt-metrics: error: {error:#}");
+    Outcome::UsageError
+}
+
+struct Pipeline<'a> {
+    config: &'a Config,
+    client: Option<Client>,
+}
+
+impl Pipeline<'_> {
+    /// `--loop`: a round every `interval` until SIGTERM or SIGINT; each round's DELTA window
+    /// starts where the previous one ended. Returns the totals of all rounds, and the error that
+    /// ended the loop early, if one did after the first round (an error in the first is returned
+    /// as such).
+    fn run_loop(
+        &self,
+        started_ns: u64,
+        interval: Duration,
+        clock: &dyn Clock,
+        stderr: &mut dyn Write,
+    ) -> Result<(Report, Option<anyhow::Error>)> {
+        let stop = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+            signal_hook::flag::register(signal, Arc::clone(&stop))
+                .context("installing the SIGTERM/SIGINT handler")?;
+        }
+        let mut stdin = std::io::empty();
+        let mut totals: Option<Report> = None;
+        let mut window_start = started_ns;
+        for round in 1.. {
+            let round_started = Instant::now();
+            let window_end = clock.now_ns().max(window_start + 1);
+            let window = Window {
+                start_ns: window_start,
+                end_ns: window_end,
+            };
+            let now_ms = (clock.now_ns() / 1_000_000) as i64;
+            let report = match self.once(window, now_ms, &mut stdin) {
+                Ok(report) => report,
+                Err(error) => {
+                    return match totals {
+                        None => Err(error),
+                        Some(totals) => Ok((totals, Some(error))),
+                    }
+                }
+            };
+            window_start = window_end;
+            let _ = writeln!(
+                stderr,
+                "round {round}: {} line(s) and {} histogram point(s) sent, outcome {}",
+                report.lines.sent,
+                report.otlp.points_sent,
+                outcome_name(report.outcome)
+            );
+            match &mut totals {
+                Some(totals) => totals.absorb(report),
+                None => totals = Some(report),
+            }
+            while !stop.load(Ordering::Relaxed) && round_started.elapsed() < interval {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        Ok((totals.expect("at least one round ran"), None))
+    }
+}
+
+fn outcome_name(outcome: Outcome) -> String {
+    serde_json::to_value(outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn write_report(
+    config: &Config,
+    report: &Report,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<()> {
+    let written = match config.output {
+        OutputFormat::Json => report.write_json(stdout),
+        OutputFormat::Text => report.write_text(stdout, stderr),
+    };
+    match written.and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(error).context("writing the report")
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-11-22T08:00:00Z.
+    const NOW_NS: u64 = 1_795_334_400_000_000_000;
+
+    struct FixedClock;
+
+    impl Clock for FixedClock {
+        fn now_ns(&self) -> u64 {
+            NOW_NS
+        }
+    }
+
+    struct Ran {
+        outcome: Outcome,
+        stdout: String,
+        stderr: String,
+    }
+
+    fn run_with(args: &[&str], stdin: &str) -> Ran {
+        let cli = Cli::parse_from_env(
+            std::iter::once("keptn-dt-metrics")
+                .chain(args.iter().copied())
+                .chain(["--no-metadata-enrichment"])
+                .map(Into::into),
+        )
+        .unwrap();
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let outcome = run(
+            cli,
+            Io {
+                stdin: &mut stdin.as_bytes(),
+                stdout: &mut stdout,
+                stderr: &mut stderr,
+                clock: &FixedClock,
+            },
+        );
+        Ran {
+            outcome,
+            stdout: String::from_utf8(stdout).unwrap(),
+            stderr: String::from_utf8(stderr).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_dry_run_prints_the_lines_metadata_first_and_the_summary_on_stderr() {
+        let stdin = r#"[{"name": "ok", "value": 1, "unit": "Count"},
+                        {"name": "stamped", "value": 2, "timestamp": 1795334340000}]"#;
+        let ran = run_with(&["--dry-run", "-m", "first=0", "--input", "-"], stdin);
+        assert_eq!(ran.outcome, Outcome::Accepted);
+        assert_eq!(
+            ran.stdout,
+            "#keptn.ok gauge dt.meta.unit=Count\n\
+             keptn.first,ci_platform=keptn gauge,0\n\
+             keptn.ok,ci_platform=keptn gauge,1\n\
+             keptn.stamped,ci_platform=keptn gauge,2 1795334340000\n"
+        );
+        assert_eq!(
+            ran.stderr,
+            "dry run: 4 line(s) would be sent; nothing was sent\n"
+        );
+    }
+
+    #[test]
+    fn the_clock_decides_the_timestamp_window() {
+        let stdin = r#"[{"name": "old", "value": 1, "timestamp": 1795330000000}]"#;
+        let ran = run_with(&["--dry-run", "--input", "-", "-o", "json"], stdin);
+        assert_eq!(ran.outcome, Outcome::Refused);
+        let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+        assert_eq!(
+            report["lines"]["refused"][0]["code"],
+            "timestamp_out_of_window"
+        );
+        assert!(report["lines"]["refused"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("(now is 1795334400000)"));
+    }
+
+    #[test]
+    fn histograms_flow_once_to_otlp_and_their_summary_twins_to_lines() {
+        let ran = run_with(
+            &[
+                "--dry-run",
+                "--histogram",
+                "latency=-",
+                "--bounds",
+                "10,100",
+                "--histogram-summaries",
+                "-o",
+                "json",
+            ],
+            "5\n50\n500\n",
+        );
+        assert_eq!(ran.outcome, Outcome::Accepted, "{}", ran.stderr);
+        let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+        assert_eq!(
+            report["lines"]["payload"],
+            serde_json::json!([
+                "keptn.latency,ci_platform=keptn gauge,min=5,max=500,sum=555,count=3"
+            ])
+        );
+        let point = &report["otlp"]["payload"][0]["resourceMetrics"][0]["scopeMetrics"][0]
+            ["metrics"][0]["histogram"]["dataPoints"][0];
+        assert_eq!(point["bucketCounts"], serde_json::json!(["1", "1", "1"]));
+        // The clock stands still, so the window is the shortest one: one nanosecond.
+        assert_eq!(
+            point["startTimeUnixNano"],
+            serde_json::json!(NOW_NS.to_string())
+        );
+        assert_eq!(
+            point["timeUnixNano"],
+            serde_json::json!((NOW_NS + 1).to_string())
+        );
+    }
+
+    #[test]
+    fn unreadable_input_is_a_usage_error_and_nothing_is_printed_on_stdout() {
+        let ran = run_with(&["--dry-run", "--input", "-"], "[{");
+        assert_eq!(ran.outcome, Outcome::UsageError);
+        assert_eq!(ran.stdout, "");
+        assert!(ran
+            .stderr
+            .starts_with("keptn-dt-metrics: error: stdin is not valid JSON"));
+    }
+}

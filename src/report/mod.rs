@@ -1,0 +1,330 @@
+//! The report: what was sent, accepted, refused and why, as text for people ([`text`]) or JSON
+//! for machines, and the [`Outcome`] whose exit code tells Keptn whether the task passed. Exit
+//! codes are decided here and nowhere else.
+
+mod text;
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::model::{Capped, Code, Refusal, Warning};
+use crate::send::lines::LinesDelivery;
+use crate::send::otlp::OtlpDelivery;
+
+/// How a run ended, from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Everything was accepted (or, in a dry run, nothing was refused).
+    Accepted,
+    /// Some data was refused, locally or by Dynatrace; the rest was sent and accepted.
+    Refused,
+    /// Delivery failed: auth, network, server; the report says what was not sent.
+    DeliveryFailed,
+    /// A usage or configuration error: nothing was sent.
+    UsageError,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Accepted => 0,
+            Outcome::UsageError => 2,
+            Outcome::Refused => 3,
+            Outcome::DeliveryFailed => 4,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub dry_run: bool,
+    pub outcome: Outcome,
+    pub exit_code: u8,
+    pub endpoint: Option<String>,
+    pub requests: usize,
+    /// Why delivery of lines stopped, if it did.
+    pub failure: Option<String>,
+    pub lines: LinesReport,
+    pub otlp: OtlpReport,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LinesReport {
+    /// Lines that passed local validation (metric and metadata lines).
+    pub total: usize,
+    pub sent: usize,
+    pub ok: u64,
+    pub invalid: u64,
+    pub refused_locally: usize,
+    pub unsent: usize,
+    pub invalid_lines: Vec<InvalidLineReport>,
+    /// Invalid lines Dynatrace counted but did not name (it names at most 10 per request).
+    pub unlisted_invalid: u64,
+    pub refused: Vec<RefusedReport>,
+    pub warnings: Vec<WarningReport>,
+    /// The exact lines a dry run would send.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OtlpReport {
+    pub endpoint: Option<String>,
+    pub requests: usize,
+    /// Histogram data points that passed local validation.
+    pub points: usize,
+    pub points_sent: usize,
+    /// Points Dynatrace dropped (its partial-success answer).
+    pub rejected: u64,
+    /// Dynatrace's reasons, as it gave them.
+    pub message: Option<String>,
+    pub refused_locally: usize,
+    pub refused: Vec<RefusedReport>,
+    pub unsent: usize,
+    pub failure: Option<String>,
+    /// The requests a dry run would send, as OTLP JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Vec<serde_json::Value>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InvalidLineReport {
+    pub line: usize,
+    pub error: String,
+    pub input: String,
+    pub text: String,
+    pub code: Code,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefusedReport {
+    pub input: String,
+    pub error: String,
+    pub code: Code,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WarningReport {
+    pub line: Option<usize>,
+    pub input: Option<String>,
+    pub warning: String,
+    /// `local` (this tool changed something) or `dynatrace` (the server said so).
+    pub source: &'static str,
+    pub code: Code,
+}
+
+/// What the line-protocol path of one run produced.
+#[derive(Debug, Default)]
+pub struct LinesResult {
+    /// Lines that passed local validation.
+    pub total: usize,
+    pub refusals: Capped<Refusal>,
+    pub warnings: Capped<Warning>,
+    /// In a dry run: the lines that would be sent.
+    pub payload: Option<Vec<String>>,
+    pub delivery: Option<LinesDelivery>,
+    pub endpoint: Option<String>,
+}
+
+/// What the OTLP path of one run produced.
+#[derive(Debug, Default)]
+pub struct OtlpResult {
+    /// Points that passed local validation.
+    pub points: usize,
+    pub refusals: Capped<Refusal>,
+    /// In a dry run: the requests that would be sent, as OTLP JSON.
+    pub payload: Option<Vec<serde_json::Value>>,
+    pub delivery: Option<OtlpDelivery>,
+    pub endpoint: Option<String>,
+}
+
+impl Report {
+    pub fn new(dry_run: bool, lines: LinesResult, otlp: OtlpResult) -> Report {
+        let delivery = lines.delivery.unwrap_or_default();
+        let mut warnings: Vec<WarningReport> = lines
+            .warnings
+            .items
+            .into_iter()
+            .map(|w| WarningReport {
+                line: None,
+                input: Some(w.origin.to_string()),
+                warning: w.text,
+                source: "local",
+                code: w.code,
+            })
+            .collect();
+        warnings.extend(delivery.warnings.items.into_iter().map(|w| WarningReport {
+            line: w.line,
+            input: w.origin.map(|o| o.to_string()),
+            warning: w.warning,
+            source: "dynatrace",
+            code: Code::ServerWarning,
+        }));
+        let listed = delivery.invalid_lines.total();
+        let lines_report = LinesReport {
+            total: lines.total,
+            sent: delivery.sent,
+            ok: delivery.ok,
+            invalid: delivery.invalid,
+            refused_locally: lines.refusals.total() as usize,
+            unsent: delivery.unsent,
+            invalid_lines: delivery
+                .invalid_lines
+                .items
+                .into_iter()
+                .map(|l| InvalidLineReport {
+                    line: l.line,
+                    error: l.error,
+                    input: l.origin.map(|o| o.to_string()).unwrap_or_default(),
+                    text: l.text,
+                    code: Code::ServerRefused,
+                })
+                .collect(),
+            unlisted_invalid: delivery.invalid.saturating_sub(listed),
+            refused: refused(lines.refusals),
+            warnings,
+            payload: lines.payload,
+        };
+        let otlp_delivery = otlp.delivery.unwrap_or_default();
+        let otlp_report = OtlpReport {
+            endpoint: otlp.endpoint,
+            requests: otlp_delivery.requests,
+            points: otlp.points,
+            points_sent: otlp_delivery.points_sent,
+            rejected: otlp_delivery.rejected,
+            message: (!otlp_delivery.messages.is_empty())
+                .then(|| otlp_delivery.messages.join("; ")),
+            refused_locally: otlp.refusals.total() as usize,
+            refused: refused(otlp.refusals),
+            unsent: otlp_delivery.unsent_points,
+            failure: otlp_delivery.failure,
+            payload: otlp.payload,
+        };
+        let mut report = Report {
+            dry_run,
+            outcome: Outcome::Accepted,
+            exit_code: 0,
+            endpoint: lines.endpoint,
+            requests: delivery.requests,
+            failure: delivery.failure,
+            lines: lines_report,
+            otlp: otlp_report,
+        };
+        report.judge();
+        report
+    }
+
+    /// Adds a later round of `--loop` to this one: counts add up, lists grow.
+    pub fn absorb(&mut self, later: Report) {
+        let (l, m) = (&mut self.lines, later.lines);
+        l.total += m.total;
+        l.sent += m.sent;
+        l.ok += m.ok;
+        l.invalid += m.invalid;
+        l.refused_locally += m.refused_locally;
+        l.unsent += m.unsent;
+        l.invalid_lines.extend(m.invalid_lines);
+        l.unlisted_invalid += m.unlisted_invalid;
+        l.refused.extend(m.refused);
+        l.warnings.extend(m.warnings);
+        let (o, n) = (&mut self.otlp, later.otlp);
+        o.requests += n.requests;
+        o.points += n.points;
+        o.points_sent += n.points_sent;
+        o.rejected += n.rejected;
+        o.message = match (o.message.take(), n.message) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
+        o.refused_locally += n.refused_locally;
+        o.refused.extend(n.refused);
+        o.unsent += n.unsent;
+        o.failure = n.failure.or(o.failure.take());
+        o.endpoint = n.endpoint.or(o.endpoint.take());
+        self.requests += later.requests;
+        self.failure = later.failure.or(self.failure.take());
+        self.endpoint = later.endpoint.or(self.endpoint.take());
+        self.judge();
+    }
+
+    fn judge(&mut self) {
+        let (l, o) = (&self.lines, &self.otlp);
+        self.outcome = if self.failure.is_some() || o.failure.is_some() {
+            Outcome::DeliveryFailed
+        } else if l.refused_locally > 0 || l.invalid > 0 || o.refused_locally > 0 || o.rejected > 0
+        {
+            Outcome::Refused
+        } else {
+            Outcome::Accepted
+        };
+        self.exit_code = self.outcome.exit_code();
+    }
+
+    pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        writeln!(out)
+    }
+}
+
+fn refused(refusals: Capped<Refusal>) -> Vec<RefusedReport> {
+    refusals
+        .items
+        .into_iter()
+        .map(|r| RefusedReport {
+            input: r.origin.to_string(),
+            error: r.reason,
+            code: r.code,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Origin;
+
+    #[test]
+    fn exit_codes_are_decided_by_the_outcome() {
+        let codes: Vec<u8> = [
+            Outcome::Accepted,
+            Outcome::UsageError,
+            Outcome::Refused,
+            Outcome::DeliveryFailed,
+        ]
+        .iter()
+        .map(|o| o.exit_code())
+        .collect();
+        assert_eq!(codes, vec![0, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_refusal_makes_a_refused_outcome_and_a_failure_a_failed_one() {
+        let mut lines = LinesResult::default();
+        lines.refusals.push(Refusal {
+            origin: Origin::whole("x"),
+            code: Code::ValueNotFinite,
+            reason: "NaN".into(),
+        });
+        let report = Report::new(false, lines, OtlpResult::default());
+        assert_eq!((report.outcome, report.exit_code), (Outcome::Refused, 3));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["outcome"], "refused");
+        assert_eq!(json["lines"]["refused"][0]["code"], "value_not_finite");
+
+        let failed = OtlpResult {
+            delivery: Some(OtlpDelivery {
+                failure: Some("network".into()),
+                ..OtlpDelivery::default()
+            }),
+            ..OtlpResult::default()
+        };
+        let report = Report::new(false, LinesResult::default(), failed);
+        assert_eq!(report.outcome, Outcome::DeliveryFailed);
+        assert_eq!(
+            Report::new(true, LinesResult::default(), OtlpResult::default()).exit_code,
+            0
+        );
+    }
+}

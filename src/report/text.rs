@@ -1,0 +1,157 @@
+//! The report as text for people: one summary line per path, then what was refused and why,
+//! the warnings, and what was not sent.
+
+use std::io::Write;
+
+use super::Report;
+
+/// Text reports list at most this many entries of each kind; the JSON report lists all.
+const TEXT_LIST_LIMIT: usize = 100;
+const TEXT_LINE_CHARS: usize = 200;
+
+impl Report {
+    /// A dry run prints the payload exactly as it would be sent on `out` and the rest on `notes`,
+    /// so that `--dry-run > payload.txt` captures just the payload.
+    pub fn write_text(&self, out: &mut dyn Write, notes: &mut dyn Write) -> std::io::Result<()> {
+        if let Some(payload) = &self.lines.payload {
+            for line in payload {
+                writeln!(out, "{line}")?;
+            }
+            for request in self.otlp.payload.iter().flatten() {
+                serde_json::to_writer_pretty(&mut *out, request)?;
+                writeln!(out)?;
+            }
+            self.write_text_summary(notes)?;
+            return self.write_otlp_summary(notes);
+        }
+        self.write_text_summary(out)?;
+        self.write_otlp_summary(out)
+    }
+
+    fn write_otlp_summary(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let o = &self.otlp;
+        if o.points == 0 && o.refused_locally == 0 {
+            return Ok(());
+        }
+        let refused = match o.refused_locally {
+            0 => String::new(),
+            n => format!(", {n} refused locally"),
+        };
+        if self.dry_run {
+            writeln!(
+                out,
+                "dry run: {} histogram point(s) would be sent over OTLP{refused}",
+                o.points
+            )?;
+        } else {
+            let endpoint = o.endpoint.as_deref().unwrap_or("Dynatrace");
+            writeln!(
+                out,
+                "OTLP: {} of {} histogram point(s) sent in {} request(s) to {endpoint}: {} rejected{refused}",
+                o.points_sent, o.points, o.requests, o.rejected
+            )?;
+        }
+        if let Some(message) = &o.message {
+            let label = if o.rejected > 0 {
+                "rejected"
+            } else {
+                "warning"
+            };
+            writeln!(out, "OTLP {label}: {message}")?;
+        }
+        for refused in o.refused.iter().take(TEXT_LIST_LIMIT) {
+            writeln!(out, "refused {}: {}", refused.input, refused.error)?;
+        }
+        more(out, o.refused.len(), "refusals")?;
+        if let Some(failure) = &o.failure {
+            writeln!(out, "OTLP delivery failed: {failure}")?;
+            if o.unsent > 0 {
+                writeln!(out, "not sent: {} histogram point(s)", o.unsent)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_text_summary(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let l = &self.lines;
+        let only_histograms = self.otlp.points > 0 || self.otlp.refused_locally > 0;
+        if l.total == 0 && l.refused_locally == 0 && only_histograms {
+            return Ok(());
+        }
+        let refused = match l.refused_locally {
+            0 => String::new(),
+            n => format!(", {n} refused locally"),
+        };
+        if self.dry_run {
+            writeln!(
+                out,
+                "dry run: {} line(s) would be sent{refused}; nothing was sent",
+                l.total
+            )?;
+        } else {
+            let endpoint = self.endpoint.as_deref().unwrap_or("Dynatrace");
+            writeln!(
+                out,
+                "{} of {} line(s) sent in {} request(s) to {endpoint}: {} accepted, {} invalid{refused}",
+                l.sent, l.total, self.requests, l.ok, l.invalid
+            )?;
+        }
+        for invalid in l.invalid_lines.iter().take(TEXT_LIST_LIMIT) {
+            writeln!(
+                out,
+                "invalid line {} ({}): {}\n    {}",
+                invalid.line,
+                invalid.input,
+                invalid.error,
+                shorten(&invalid.text)
+            )?;
+        }
+        more(out, l.invalid_lines.len(), "invalid lines")?;
+        if l.unlisted_invalid > 0 && !l.invalid_lines.is_empty() {
+            writeln!(
+                out,
+                "invalid: {} more line(s) that Dynatrace did not name (it names at most 10 per request)",
+                l.unlisted_invalid
+            )?;
+        }
+        for refused in l.refused.iter().take(TEXT_LIST_LIMIT) {
+            writeln!(out, "refused {}: {}", refused.input, refused.error)?;
+        }
+        more(out, l.refused.len(), "refusals")?;
+        for warning in l.warnings.iter().take(TEXT_LIST_LIMIT) {
+            let place = match (warning.line, &warning.input) {
+                (Some(line), Some(input)) => format!(" line {line} ({input})"),
+                (Some(line), None) => format!(" line {line}"),
+                (None, Some(input)) => format!(" {input}"),
+                (None, None) => String::new(),
+            };
+            writeln!(out, "warning{place}: {}", warning.warning)?;
+        }
+        more(out, l.warnings.len(), "warnings")?;
+        if let Some(failure) = &self.failure {
+            writeln!(out, "delivery failed: {failure}")?;
+            if l.unsent > 0 {
+                writeln!(out, "not sent: {} line(s)", l.unsent)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn more(out: &mut dyn Write, count: usize, what: &str) -> std::io::Result<()> {
+    if count > TEXT_LIST_LIMIT {
+        writeln!(
+            out,
+            "... {} more {what} (--output json lists them all)",
+            count - TEXT_LIST_LIMIT
+        )?;
+    }
+    Ok(())
+}
+
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(TEXT_LINE_CHARS) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
+}
