@@ -18,8 +18,8 @@ What a metric looks like (shares are of metrics, from the seeded generator):
 - name: 2-4 words joined by `.`, `-`, ` `, `/` or `:`; words are English metric words, some
   capitalised, some with accents (`durée`, `größe`), some CJK (`延迟`); about 93 % of the keys
   `keptn.<name>` change under Dynatrace's classic normalisation (sections of `[A-Za-z0-9_-]`
-  joined by `.`). By default every metric draws a fresh name (no two share a normalisation
-  result by design, so a key cache does not flatter a run); `--name-pool N` draws from N names.
+  joined by `.`). By default every metric draws a fresh random name (names repeat only by
+  chance, so a cache of normalised keys does not flatter a run); `--name-pool N` draws from N.
 - dimensions: 3-5 per metric, keys in mixed case (`HTTP_Method`, `podName`: all need
   lower-casing), string values; about a quarter of the values need escaping (space, `,`, `=`,
   `"`), about 5 % carry a control character (tab, U+0007, newline) that Dynatrace replaces.
@@ -31,11 +31,10 @@ On stderr it prints the count, bytes, average bytes per metric and the shares ab
 """
 import argparse
 import json
+import random
 import re
 import sys
 import unicodedata
-
-import random
 
 WORDS_ASCII = [
     "http", "server", "client", "request", "requests", "response", "duration", "latency",
