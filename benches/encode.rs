@@ -73,13 +73,18 @@ impl Sink for Keep {
     fn histogram_refused(&mut self, _: Refusal) {}
 }
 
-fn read(text: &str, sink: &mut dyn Sink) {
-    read_all(&[Source::Json(Location::Stdin)], &mut text.as_bytes(), sink).unwrap();
+fn read(text: &'static str, sink: &mut dyn Sink) {
+    read_all(
+        &[Source::Json(Location::Stdin)],
+        Box::new(text.as_bytes()),
+        sink,
+    )
+    .unwrap();
 }
 
 #[divan::bench(args = SIZES)]
 fn json_to_lines(bencher: divan::Bencher, n: usize) {
-    let text = document(n);
+    let text: &'static str = document(n).leak();
     let settings = settings();
     bencher
         .counter(divan::counter::ItemsCount::new(n))
@@ -89,7 +94,7 @@ fn json_to_lines(bencher: divan::Bencher, n: usize) {
                 warnings: Capped::default(),
                 lines: 0,
             };
-            read(&text, &mut sink);
+            read(text, &mut sink);
             sink.lines
         });
 }
@@ -97,12 +102,12 @@ fn json_to_lines(bencher: divan::Bencher, n: usize) {
 #[divan::bench(args = SIZES)]
 fn encode_only(bencher: divan::Bencher, n: usize) {
     let mut kept = Keep::default();
-    read(&document(n), &mut kept);
+    read(document(n).leak(), &mut kept);
     let settings = settings();
     bencher
         .counter(divan::counter::ItemsCount::new(n))
         .bench(|| {
-            let encoder = LineEncoder::new(&settings);
+            let mut encoder = LineEncoder::new(&settings);
             let mut warnings = Capped::default();
             kept.0
                 .iter()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 /// One data point as an input gave it, before normalisation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Metric {
     /// The key as written; the prefix is joined on when `prefixed` is true.
     pub key: String,
@@ -17,6 +17,40 @@ pub struct Metric {
     /// UTC milliseconds; `None` lets the server use its receive time.
     pub timestamp: Option<i64>,
     pub origin: Origin,
+}
+
+impl Clone for Metric {
+    fn clone(&self) -> Metric {
+        Metric {
+            key: self.key.clone(),
+            prefixed: self.prefixed,
+            dimensions: self.dimensions.clone(),
+            value: self.value,
+            timestamp: self.timestamp,
+            origin: self.origin.clone(),
+        }
+    }
+
+    /// Reuses this metric's strings: readers and chunks refill the same metrics over and over.
+    fn clone_from(&mut self, source: &Metric) {
+        self.key.clone_from(&source.key);
+        self.prefixed = source.prefixed;
+        // Pairs one by one: a tuple's own `clone_from` would allocate anew.
+        let (dimensions, from) = (&mut self.dimensions, &source.dimensions);
+        dimensions.truncate(from.len());
+        for (i, (key, value)) in from.iter().enumerate() {
+            match dimensions.get_mut(i) {
+                Some((k, v)) => {
+                    k.clone_from(key);
+                    v.clone_from(value);
+                }
+                None => dimensions.push((key.clone(), value.clone())),
+            }
+        }
+        self.value = source.value;
+        self.timestamp = source.timestamp;
+        self.origin.clone_from(&source.origin);
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,6 +130,8 @@ pub enum Position {
     Entry { path: &'static str, index: u64 },
     /// The n-th (1-based) use of a repeatable flag, e.g. `--metric #2`.
     Argument(u32),
+    /// A JSON path that is not an entry of a list, e.g. `$.dimensions`.
+    Path(Arc<str>),
 }
 
 impl Origin {
@@ -122,6 +158,7 @@ impl fmt::Display for Origin {
             Position::Line(line) => write!(f, "{}:{line}", self.input),
             Position::Entry { path, index } => write!(f, "{} {path}[{index}]", self.input),
             Position::Argument(n) => write!(f, "{} #{n}", self.input),
+            Position::Path(path) => write!(f, "{} {path}", self.input),
         }
     }
 }

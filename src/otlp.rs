@@ -101,7 +101,10 @@ impl OtlpEncoder {
         let context = self.context_attributes.as_ref().map_err(Clone::clone)?;
         let own = normalized_attributes(own)?;
         let own: Vec<(&str, &str)> = own.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let merged = merge_dimensions(pairs(default), &own, pairs(context), |_, _, _| {});
+        let layers = pairs(default)
+            .chain(own.iter().copied())
+            .chain(pairs(context));
+        let merged = merge_dimensions(layers, |(key, _)| key, |_, _| {});
         if merged.len() > MAX_ATTRIBUTES {
             return Err(Problem::new(
                 Code::AttributeInvalid,
@@ -116,27 +119,16 @@ impl OtlpEncoder {
 
     /// Packs metrics into as few requests as Dynatrace's per-request limits allow.
     pub fn requests(&self, metrics: Vec<OtlpMetric>) -> Vec<ExportMetricsServiceRequest> {
-        let mut requests = Vec::new();
-        let mut batch: Vec<OtlpMetric> = Vec::new();
-        let mut bytes = REQUEST_OVERHEAD_BYTES;
-        for metric in metrics {
-            let size = metric.encoded_len() + 8;
-            if !batch.is_empty()
-                && (batch.len() == MAX_POINTS_PER_REQUEST || bytes + size > MAX_BYTES_PER_REQUEST)
-            {
-                requests.push(self.request(std::mem::take(&mut batch)));
-                bytes = REQUEST_OVERHEAD_BYTES;
-            }
-            bytes += size;
-            batch.push(metric);
-        }
-        if !batch.is_empty() {
-            requests.push(self.request(batch));
-        }
+        let mut packer = Packer::default();
+        let mut requests: Vec<_> = metrics
+            .into_iter()
+            .filter_map(|metric| packer.push(self, metric))
+            .collect();
+        requests.extend(packer.finish(self));
         requests
     }
 
-    fn request(&self, metrics: Vec<OtlpMetric>) -> ExportMetricsServiceRequest {
+    pub fn request(&self, metrics: Vec<OtlpMetric>) -> ExportMetricsServiceRequest {
         ExportMetricsServiceRequest {
             resource_metrics: vec![ResourceMetrics {
                 resource: Some(Resource {
@@ -155,6 +147,39 @@ impl OtlpEncoder {
                 ..ResourceMetrics::default()
             }],
         }
+    }
+}
+
+/// Packs metrics into requests as they come, within the per-request limits.
+#[derive(Debug, Default)]
+pub struct Packer {
+    metrics: Vec<OtlpMetric>,
+    bytes: usize,
+}
+
+impl Packer {
+    /// Adds `metric`; returns the full request it did not fit in, if any.
+    pub fn push(
+        &mut self,
+        encoder: &OtlpEncoder,
+        metric: OtlpMetric,
+    ) -> Option<ExportMetricsServiceRequest> {
+        let size = metric.encoded_len() + 8;
+        let full = !self.metrics.is_empty()
+            && (self.metrics.len() == MAX_POINTS_PER_REQUEST
+                || REQUEST_OVERHEAD_BYTES + self.bytes + size > MAX_BYTES_PER_REQUEST);
+        let done = full.then(|| {
+            self.bytes = 0;
+            encoder.request(std::mem::take(&mut self.metrics))
+        });
+        self.bytes += size;
+        self.metrics.push(metric);
+        done
+    }
+
+    /// The last request, unless empty.
+    pub fn finish(self, encoder: &OtlpEncoder) -> Option<ExportMetricsServiceRequest> {
+        (!self.metrics.is_empty()).then(|| encoder.request(self.metrics))
     }
 }
 
@@ -186,6 +211,19 @@ fn normalized_attributes(raw: &[(String, String)]) -> Result<Attributes, Problem
         crate::model::set_pair(&mut attributes, key, value.clone());
     }
     Ok(attributes)
+}
+
+/// The two halves of a request of at least two metrics, for a server that found it too large.
+pub fn split_request(
+    mut request: ExportMetricsServiceRequest,
+) -> (ExportMetricsServiceRequest, ExportMetricsServiceRequest) {
+    let scope = &mut request.resource_metrics[0].scope_metrics[0];
+    let mut metrics = std::mem::take(&mut scope.metrics);
+    let rest = metrics.split_off(metrics.len() / 2);
+    scope.metrics = rest;
+    let mut first = request.clone();
+    first.resource_metrics[0].scope_metrics[0].metrics = metrics;
+    (first, request)
 }
 
 /// The number of data points in a request.

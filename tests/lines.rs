@@ -272,13 +272,16 @@ fn large_input_goes_in_batches_of_1000_and_a_refusal_maps_back_to_its_input_line
         .map(|l| l + "\n")
         .collect();
     dir.write("lines.txt", &file);
-    let server = FakeDynatrace::start(|request, index| match index {
-        0 | 1 => Reply::accepted(request.lines().len()),
-        _ => Reply::json(
+    // The third batch (lines 2001 to 2500) names its line 345 as invalid.
+    let server = FakeDynatrace::start(|request, _| {
+        if !request.body.starts_with("batch.metric,n=2001,") {
+            return Reply::accepted(request.lines().len());
+        }
+        Reply::json(
             400,
             r#"{"linesOk":499,"linesInvalid":1,"error":{"code":400,"message":"1 invalid lines",
                 "invalidLines":[{"line":345,"error":"value out of range"}]}}"#,
-        ),
+        )
     });
 
     let out = dir
@@ -288,7 +291,14 @@ fn large_input_goes_in_batches_of_1000_and_a_refusal_maps_back_to_its_input_line
         .run();
 
     out.expect_code(3);
-    let requests = server.requests();
+    // Requests in flight together arrive in any order.
+    let mut requests = server.requests();
+    requests.sort_by_key(|r| {
+        r.lines()[0]
+            .split([',', '='])
+            .nth(2)
+            .and_then(|n| n.parse::<u32>().ok())
+    });
     let sizes: Vec<usize> = requests.iter().map(|r| r.lines().len()).collect();
     assert_eq!(sizes, [1000, 1000, 500]);
     let sent: Vec<String> = requests

@@ -71,6 +71,8 @@ enum Answer {
     Slowly,
     /// 503 with `Retry-After: 0`, always.
     Unavailable,
+    /// Answers after 300 ms, each request on its own.
+    Leisurely,
 }
 
 struct Case {
@@ -161,6 +163,22 @@ fn cases() -> Vec<Case> {
                 answer: Answer::Unavailable,
             },
         ),
+        case(
+            "DT_CONCURRENCY",
+            "1",
+            Some("1"),
+            Setup::Send {
+                env: CREDENTIALS,
+                args: &["--lines", "many.txt", "--output", "json"],
+                answer: Answer::Leisurely,
+            },
+        ),
+        case(
+            "DT_REPORT_LIMIT",
+            "1",
+            Some("1"),
+            Setup::DryRun(&["--lines", "refused.txt"]),
+        ),
         dry("METRIC_PREFIX", "acme"),
         dry("INTEGRATION_NAME", "loadtest"),
         case(
@@ -201,11 +219,15 @@ struct Observed {
     stdout: String,
     stderr: String,
     requests: Vec<String>,
+    max_in_flight: usize,
 }
 
 fn observe(case: &Case, flag: &str, how: How) -> Observed {
     let dir = Workdir::new("options");
     dir.write("samples.txt", "1\n2\n3\n");
+    dir.write("refused.txt", "a.b gauge,x\nc.d gauge,y\ne.f gauge,z\n");
+    let many: String = (0..2500).map(|i| format!("many.metric {i}\n")).collect();
+    dir.write("many.txt", &many);
     // Metadata in the default directory of the runs, and other metadata in another one.
     dir.write("dt_metadata.properties", "k8s.pod.name=job-1\n");
     std::fs::create_dir(dir.path().join("other-metadata")).unwrap();
@@ -261,7 +283,8 @@ fn observe(case: &Case, flag: &str, how: How) -> Observed {
                 .replace(dir.path().to_str().unwrap(), "{dir}"),
         )
     };
-    let requests = fake
+    let max_in_flight = fake.as_ref().map_or(0, |f| f.max_in_flight());
+    let mut requests: Vec<String> = fake
         .map(|f| f.requests())
         .or_else(|| tls.map(|t| t.requests()))
         .unwrap_or_default()
@@ -277,11 +300,14 @@ fn observe(case: &Case, flag: &str, how: How) -> Observed {
             summary
         })
         .collect();
+    // Requests in flight at once arrive in any order.
+    requests.sort();
     Observed {
         code: out.code,
         stdout: placeholders(&out.stdout),
         stderr: placeholders(&out.stderr),
         requests,
+        max_in_flight,
     }
 }
 
@@ -308,6 +334,10 @@ fn start(answer: Answer) -> FakeDynatrace {
             Reply::accepted(request.lines().len())
         }
         Answer::Unavailable => Reply::json(503, "{}").with_header("Retry-After", "0"),
+        Answer::Leisurely => {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Reply::accepted(request.lines().len())
+        }
     })
 }
 

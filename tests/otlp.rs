@@ -412,8 +412,11 @@ fn a_cumulative_histogram_never_leaves_the_library() {
     use keptn_dt_metrics::model::{Buckets, Histogram, Origin};
     use keptn_dt_metrics::otlp::{OtlpEncoder, Window};
     use keptn_dt_metrics::secret::Secret;
-    use keptn_dt_metrics::send::http::{self, RetryPolicy, Sender};
-    use keptn_dt_metrics::send::otlp::OtlpDelivery;
+    use keptn_dt_metrics::send::http::{self, Sender};
+    use keptn_dt_metrics::send::pool::{Endpoints, Payload, Pool};
+    use keptn_dt_metrics::send::retry::RetryPolicy;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::{mpsc, Arc};
 
     let settings = EncodeSettings {
         key_prefix: "keptn".into(),
@@ -461,19 +464,31 @@ fn a_cumulative_histogram_never_leaves_the_library() {
         ..destination::Request::default()
     })
     .unwrap();
-    let client = http::client(&destination).unwrap();
     let sender = Sender {
-        client: &client,
-        token: destination.token.as_ref(),
+        client: http::client(&destination).unwrap(),
+        token: destination.token.clone(),
         policy: RetryPolicy { retries: 0 },
+        stop: Arc::new(AtomicBool::new(false)),
     };
-    let mut delivery = OtlpDelivery::default();
-    delivery.send(&sender, &url, destination.gzip, &requests[0]);
+    let endpoints = Endpoints {
+        metrics: None,
+        otlp: Some(url),
+        gzip: destination.gzip,
+    };
+    let (answered, answers) = mpsc::channel();
+    let pool = Pool::start(
+        1,
+        sender,
+        endpoints,
+        move |delivered| answered.send(delivered).unwrap(),
+        |_| {},
+    );
+    pool.submit(Payload::Otlp(requests.remove(0)));
+    let delivered = answers.recv_timeout(Duration::from_secs(10)).unwrap();
 
     assert!(server.requests().is_empty(), "{:#?}", server.requests());
-    assert_eq!((delivery.requests, delivery.points_sent), (0, 0));
-    assert_eq!(delivery.unsent_points, 1);
-    let failure = delivery.failure.expect("a failure");
+    assert_eq!(delivered.posted.attempts, 0);
+    let failure = delivered.posted.answer.expect_err("a failure").text;
     assert!(failure.contains("DELTA"), "{failure}");
     assert!(failure.contains("keptn.latency"), "{failure}");
 }

@@ -10,7 +10,7 @@ const TOKEN: &str = "dt0c01.SECRETSECRETSECRET";
 #[test]
 fn usage_errors_exit_2_name_the_problem_and_send_nothing() {
     let dir = Workdir::new("usage");
-    dir.write("bad.json", r#"[{"name": "x", "value": 1},"#);
+    dir.write("bad.json", "name,value\nx,1\n");
     let server = FakeDynatrace::accepting();
     let tenant = server.url().to_owned();
     let both = [("DT_TENANT", tenant.as_str()), ("DT_API_TOKEN", TOKEN)];

@@ -13,7 +13,7 @@ use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use crate::input::{Location, Source};
 use crate::secret::Secret;
 pub use values::parse_pairs;
-use values::{bool_arg, bounds_arg, histogram_arg, secret_arg, whole_number};
+use values::{bool_arg, bounds_arg, histogram_arg, ranged, secret_arg};
 
 mod values;
 
@@ -71,12 +71,7 @@ pub struct Cli {
     pub run_loop: bool,
 
     /// Seconds between two sends with --loop
-    #[arg(
-        long,
-        value_name = "SECS",
-        default_value_t = 60,
-        help_heading = "Output"
-    )]
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = ranged(None, 1, 86_400), help_heading = "Output")]
     pub interval: u64,
 
     /// Print the lines that would be sent and the local refusals; send nothing, need no
@@ -87,6 +82,11 @@ pub struct Cli {
     /// Report format on stdout
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
     pub output: OutputFormat,
+
+    /// Refusals, warnings and invalid lines the report lists, of each kind; the others are
+    /// counted ("and N more"), so that the report stays small whatever the input size
+    #[arg(long, env = "DT_REPORT_LIMIT", value_name = "N", default_value_t = 1000, value_parser = ranged(Some("DT_REPORT_LIMIT"), 1, 1_000_000), help_heading = "Output")]
+    pub report_limit: u64,
 
     /// Dynatrace environment URL: https://{env}.live.dynatrace.com, https://{domain}/e/{env}
     /// or https://{activegate}:9999/e/{env}; scheme and trailing slash optional
@@ -144,13 +144,18 @@ pub struct Cli {
     pub ca_bundle: Option<PathBuf>,
 
     /// Timeout for each HTTP request, in seconds
-    #[arg(long, env = "DT_TIMEOUT_SECS", value_name = "SECS", default_value_t = 10, value_parser = whole_number("DT_TIMEOUT_SECS"), help_heading = "Dynatrace")]
+    #[arg(long, env = "DT_TIMEOUT_SECS", value_name = "SECS", default_value_t = 10, value_parser = ranged(Some("DT_TIMEOUT_SECS"), 1, 600), help_heading = "Dynatrace")]
     pub timeout_secs: u64,
 
     /// Retries of a request that met a connection failure, 429 or 502/503/504; Retry-After is
     /// honoured
-    #[arg(long, env = "DT_RETRIES", value_name = "N", default_value_t = 2, value_parser = whole_number("DT_RETRIES"), help_heading = "Dynatrace")]
+    #[arg(long, env = "DT_RETRIES", value_name = "N", default_value_t = 2, value_parser = ranged(Some("DT_RETRIES"), 0, 10), help_heading = "Dynatrace")]
     pub retries: u64,
+
+    /// Requests in flight at most; halved whenever Dynatrace throttles (429), then growing back
+    /// by one at a time; 1 sends one request after the other
+    #[arg(long, env = "DT_CONCURRENCY", value_name = "N", default_value_t = 16, value_parser = ranged(Some("DT_CONCURRENCY"), 1, 64), help_heading = "Dynatrace")]
+    pub concurrency: u64,
 
     /// First section of every metric key; `--prefix ''` for none
     #[arg(long, env = "METRIC_PREFIX", value_name = "PREFIX", default_value = DEFAULT_PREFIX, help_heading = "Metrics")]

@@ -40,11 +40,23 @@ pub(super) fn bool_arg(raw: &str) -> Result<bool, String> {
     }
 }
 
-pub(super) fn whole_number(variable: &'static str) -> impl Fn(&str) -> Result<u64, String> + Clone {
+/// A whole number from `min` to `max`; the message names the variable the value may come from.
+pub(super) fn ranged(
+    variable: Option<&'static str>,
+    min: u64,
+    max: u64,
+) -> impl Fn(&str) -> Result<u64, String> + Clone {
     move |raw| {
         raw.trim()
             .parse()
-            .map_err(|_| format!("{variable} (or the flag) must be a whole number of at least 0"))
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| {
+                let from = variable
+                    .map(|v| format!(" (also from {v})"))
+                    .unwrap_or_default();
+                format!("must be a whole number from {min} to {max}{from}")
+            })
     }
 }
 
@@ -92,6 +104,23 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("--dimension: `=v` is not KEY=VALUE"));
+    }
+
+    #[test]
+    fn ranged_numbers_name_their_range_and_variable() {
+        let timeout = ranged(Some("DT_TIMEOUT_SECS"), 1, 600);
+        assert_eq!(timeout(" 30 "), Ok(30));
+        for bad in ["0", "601", "18446744073709551615", "-1", "ten", ""] {
+            assert_eq!(
+                timeout(bad),
+                Err("must be a whole number from 1 to 600 (also from DT_TIMEOUT_SECS)".into()),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            ranged(None, 1, 9)("0"),
+            Err("must be a whole number from 1 to 9".into())
+        );
     }
 
     #[test]

@@ -4,30 +4,25 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
-
 use super::lineproto::{parse_line, ParsedLine};
-use super::Sink;
+use super::{broken, next_line, Sink};
 use crate::model::{Code, Metadata, Metric, Origin, Position, Refusal};
 
-pub fn read(name: &Arc<str>, mut reader: impl BufRead, sink: &mut dyn Sink) -> Result<()> {
+pub fn read(name: &Arc<str>, mut reader: impl BufRead, sink: &mut dyn Sink) {
     let mut line = String::new();
     let mut number = 0;
-    loop {
-        line.clear();
-        let read = reader
-            .read_line(&mut line)
-            .with_context(|| format!("reading {name} (it must be UTF-8 text)"))?;
-        if read == 0 {
-            return Ok(());
-        }
+    while !sink.stopped() {
         number += 1;
-        let text = line.trim_end_matches(['\n', '\r']);
-        if text.trim().is_empty() {
+        match next_line(&mut reader, &mut line) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(why) => return sink.refused(broken(name, number, &why)),
+        }
+        if line.trim().is_empty() {
             continue;
         }
         let origin = Origin::new(name, Position::Line(number));
-        match parse_line(text) {
+        match parse_line(&line) {
             Ok(ParsedLine::Metric {
                 key,
                 dimensions,
@@ -69,17 +64,46 @@ pub fn read(name: &Arc<str>, mut reader: impl BufRead, sink: &mut dyn Sink) -> R
 mod tests {
     use super::*;
     use crate::input::Collected;
+    use std::io::Read;
 
     #[test]
     fn line_protocol_keeps_line_numbers() {
         let mut sink = Collected::default();
         let text = "a.b 1\r\n\nbad line here\n#a.b gauge dt.meta.unit=Byte\nc.d 2";
-        read(&Arc::from("l.txt"), text.as_bytes(), &mut sink).unwrap();
+        read(&Arc::from("l.txt"), text.as_bytes(), &mut sink);
         assert_eq!(sink.metrics[0].origin.to_string(), "l.txt:1");
         assert_eq!(sink.refusals[0].origin.to_string(), "l.txt:3");
         assert_eq!(sink.refusals[0].code, Code::InputMalformed);
         assert_eq!(sink.metadata[0].origin.to_string(), "l.txt:4");
         assert_eq!(sink.metrics[1].origin.to_string(), "l.txt:5");
         assert!(!sink.metrics[1].prefixed);
+    }
+
+    #[test]
+    fn an_endless_line_stops_the_input_with_its_place() {
+        let mut sink = Collected::default();
+        let endless = std::io::repeat(0).take(10_000_000);
+        let text = std::io::Cursor::new(b"a.b 1\n".to_vec()).chain(endless);
+        read(&Arc::from("zero"), std::io::BufReader::new(text), &mut sink);
+        assert_eq!(sink.metrics.len(), 1);
+        let refusal = &sink.refusals[0];
+        assert_eq!(refusal.origin.to_string(), "zero:2");
+        assert!(
+            refusal.reason.contains("longer than 50000 characters"),
+            "{}",
+            refusal.reason
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_stops_the_input() {
+        let mut sink = Collected::default();
+        read(
+            &Arc::from("bin"),
+            &b"a.b 1\n\xff\xfe 2\nc.d 3\n"[..],
+            &mut sink,
+        );
+        assert_eq!(sink.metrics.len(), 1);
+        assert!(sink.refusals[0].reason.contains("not UTF-8"));
     }
 }

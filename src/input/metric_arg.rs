@@ -6,16 +6,13 @@ use std::sync::Arc;
 use anyhow::{bail, Result};
 
 use super::lineproto::{parse_line, ParsedLine};
-use super::Sink;
 use crate::model::{Metric, Origin, Position};
 
-pub fn read(argument: &str, index: u32, sink: &mut dyn Sink) -> Result<()> {
+/// The metric an argument gives; an error names the argument and says what is wrong.
+pub fn parse(argument: &str, index: u32) -> Result<Metric> {
     let origin = Origin::new(&Arc::from("--metric"), Position::Argument(index));
     match metric(argument, origin.clone()) {
-        Ok(metric) => {
-            sink.metric(&metric);
-            Ok(())
-        }
+        Ok(metric) => Ok(metric),
         Err(error) => bail!("{origin} `{argument}`: {error}"),
     }
 }
@@ -59,13 +56,10 @@ fn metric(argument: &str, origin: Origin) -> Result<Metric, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Collected;
     use crate::model::Value;
 
     fn one(argument: &str) -> Result<Metric, String> {
-        let mut sink = Collected::default();
-        read(argument, 1, &mut sink).map_err(|e| e.to_string())?;
-        Ok(sink.metrics.remove(0))
+        parse(argument, 1).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::model::{Histogram, Metadata, Metric, Refusal};
+use crate::model::{Code, Histogram, Metadata, Metric, Origin, Position, Refusal};
 
 /// One input of a run, in the order the run reads them.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +63,15 @@ impl Location {
 }
 
 impl Source {
+    /// The name reports give the source.
+    pub fn name(&self) -> Arc<str> {
+        match self {
+            Source::Argument { .. } => Arc::from("--metric"),
+            Source::Json(location) | Source::Lines(location) => location.name(),
+            Source::Samples { location, .. } => location.name(),
+        }
+    }
+
     pub fn location(&self) -> Option<&Location> {
         match self {
             Source::Argument { .. } => None,
@@ -81,73 +90,135 @@ pub trait Sink {
     fn refused(&mut self, refusal: Refusal);
     /// A histogram or sample that will not be sent (reported with OTLP).
     fn histogram_refused(&mut self, refusal: Refusal);
+    /// True once the run is stopped: readers then read no further.
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
-/// Reads every source into `sink`, in order. `stdin` serves the one source that is `-`.
-pub fn read_all(sources: &[Source], stdin: &mut dyn Read, sink: &mut dyn Sink) -> Result<()> {
-    for source in sources {
-        read(source, stdin, sink)?;
+/// A source ready to be read: its file opened and its start checked.
+pub struct Opened {
+    name: Arc<str>,
+    kind: Opening,
+}
+
+enum Opening {
+    Argument(Metric),
+    Json(Box<dyn BufRead + Send>),
+    Lines(Box<dyn BufRead + Send>),
+    Samples {
+        histogram: String,
+        bounds: Option<Vec<f64>>,
+        reader: Box<dyn BufRead + Send>,
+    },
+}
+
+/// Opens every source, before anything is sent: a file that cannot be opened, a `--metric` that
+/// cannot be read or a JSON document that does not start as one is a usage error. `stdin` serves
+/// the one source that is `-`.
+pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>) -> Result<Vec<Opened>> {
+    let mut stdin = Some(stdin);
+    let mut open = |location: &Location| -> Result<Box<dyn BufRead + Send>> {
+        let reader: Box<dyn Read + Send> = match location {
+            Location::Stdin => stdin.take().context("stdin (`-`) can be read only once")?,
+            Location::File(path) => Box::new(std::fs::File::open(path).with_context(|| {
+                format!("reading {} (it must be a readable file)", path.display())
+            })?),
+        };
+        Ok(Box::new(BufReader::with_capacity(BUFFER, reader)))
+    };
+    sources
+        .iter()
+        .map(|source| {
+            let name = source.name();
+            let kind = match source {
+                Source::Argument { text, index } => {
+                    Opening::Argument(metric_arg::parse(text, *index)?)
+                }
+                Source::Json(location) => {
+                    let mut reader = open(location)?;
+                    json::check_start(&name, &mut reader)?;
+                    Opening::Json(reader)
+                }
+                Source::Lines(location) => Opening::Lines(open(location)?),
+                Source::Samples {
+                    name: histogram,
+                    location,
+                    bounds,
+                } => Opening::Samples {
+                    histogram: histogram.clone(),
+                    bounds: bounds.clone(),
+                    reader: open(location)?,
+                },
+            };
+            Ok(Opened { name, kind })
+        })
+        .collect()
+}
+
+/// Reads an opened source into `sink`. What cannot be read is refused with its place.
+pub fn read(opened: Opened, sink: &mut dyn Sink) {
+    let name = &opened.name;
+    match opened.kind {
+        Opening::Argument(metric) => sink.metric(&metric),
+        Opening::Json(reader) => json::read(name, reader, sink),
+        Opening::Lines(reader) => lines::read(name, reader, sink),
+        Opening::Samples {
+            histogram,
+            bounds,
+            reader,
+        } => samples::read(&histogram, bounds, name, reader, sink),
+    }
+}
+
+/// Opens and reads every source in order, for tests and benchmarks.
+pub fn read_all(
+    sources: &[Source],
+    stdin: Box<dyn Read + Send>,
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    for opened in open(sources, stdin)? {
+        read(opened, sink);
     }
     Ok(())
 }
 
-fn read(source: &Source, stdin: &mut dyn Read, sink: &mut dyn Sink) -> Result<()> {
-    match source {
-        Source::Argument { text, index } => metric_arg::read(text, *index, sink),
-        Source::Json(location) => {
-            let name = location.name();
-            let text = read_text(location, &name, stdin)?;
-            json::read(&name, &text, sink)
-        }
-        Source::Lines(location) => {
-            let name = location.name();
-            lines::read(&name, open(location, &name, stdin)?, sink)
-        }
-        Source::Samples {
-            name: histogram,
-            location,
-            bounds,
-        } => {
-            let name = location.name();
-            samples::read(
-                histogram,
-                bounds.clone(),
-                &name,
-                open(location, &name, stdin)?,
-                sink,
-            )
-        }
+const BUFFER: usize = 256 * 1024;
+/// The longest line a text input may have: the line protocol's limit.
+pub const MAX_LINE_CHARS: usize = 50_000;
+
+/// Reads the next line of a text input into `line` (without its line break), at most
+/// [`MAX_LINE_CHARS`] characters; `Ok(false)` at the end.
+fn next_line(reader: &mut dyn BufRead, line: &mut String) -> Result<bool, String> {
+    let mut bytes = std::mem::take(line).into_bytes();
+    bytes.clear();
+    // Four bytes per character at most, so this bound lets every allowed line through.
+    let limit = 4 * MAX_LINE_CHARS as u64 + 2;
+    let read = reader
+        .take(limit)
+        .read_until(b'\n', &mut bytes)
+        .map_err(|e| format!("it could not be read: {e}"))?;
+    if read == 0 {
+        return Ok(false);
     }
+    let complete = bytes.ends_with(b"\n") || (read as u64) < limit;
+    *line = String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())?;
+    line.truncate(line.trim_end_matches(['\n', '\r']).len());
+    if !complete || line.chars().count() > MAX_LINE_CHARS {
+        return Err(format!(
+            "the line is longer than {MAX_LINE_CHARS} characters, the most a line may have"
+        ));
+    }
+    Ok(true)
 }
 
-fn open<'a>(
-    location: &Location,
-    name: &str,
-    stdin: &'a mut dyn Read,
-) -> Result<Box<dyn BufRead + 'a>> {
-    Ok(match location {
-        Location::Stdin => Box::new(BufReader::with_capacity(64 * 1024, stdin)),
-        Location::File(path) => Box::new(BufReader::with_capacity(
-            64 * 1024,
-            std::fs::File::open(path)
-                .with_context(|| format!("reading {name} (it must be a readable file)"))?,
-        )),
-    })
-}
-
-fn read_text(location: &Location, name: &str, stdin: &mut dyn Read) -> Result<String> {
-    let mut text = String::new();
-    match location {
-        Location::Stdin => stdin
-            .read_to_string(&mut text)
-            .context("reading stdin (it must be UTF-8 text)")?,
-        Location::File(path) => {
-            text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {name} (it must be a readable UTF-8 file)"))?;
-            0
-        }
-    };
-    Ok(text)
+/// The refusal for a text input that cannot be read on from line `number`.
+fn broken(name: &Arc<str>, number: u64, why: &str) -> Refusal {
+    Refusal {
+        origin: Origin::new(name, Position::Line(number)),
+        code: Code::InputMalformed,
+        reason: format!("{name} stops here: {why}; the rest of it was not read"),
+    }
 }
 
 /// A sink that keeps everything, for tests of the readers.

@@ -1,12 +1,11 @@
-//! `--histogram NAME=FILE`: one number per line, bucketed as it is read. A bad line is refused
-//! with its place and the other samples are kept.
+//! `--histogram NAME=FILE`: one number per line, bucketed as it is read, so that a histogram
+//! takes the same memory at ten samples or ten million. A bad line is refused with its place and
+//! the other samples are kept.
 
 use std::io::BufRead;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
-
-use super::Sink;
+use super::{broken, next_line, Sink};
 use crate::histogram::Aggregator;
 use crate::model::{Code, Histogram, Origin, Position, Refusal};
 
@@ -16,40 +15,36 @@ pub fn read(
     name: &Arc<str>,
     mut reader: impl BufRead,
     sink: &mut dyn Sink,
-) -> Result<()> {
+) {
     let origin = Origin::whole(format!("--histogram {histogram} ({name})"));
     let mut aggregator = match Aggregator::new(bounds) {
-        Ok(aggregator) => Some(aggregator),
+        Ok(aggregator) => aggregator,
         Err(reason) => {
-            sink.histogram_refused(Refusal {
-                origin: origin.clone(),
+            return sink.histogram_refused(Refusal {
+                origin,
                 code: Code::HistogramInvalid,
                 reason,
-            });
-            None
+            })
         }
     };
     let mut line = String::new();
     let mut number = 0;
-    loop {
-        line.clear();
-        let read = reader
-            .read_line(&mut line)
-            .with_context(|| format!("reading {name} (it must be UTF-8 text)"))?;
-        if read == 0 {
-            break;
-        }
+    while !sink.stopped() {
         number += 1;
+        match next_line(&mut reader, &mut line) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(why) => {
+                sink.histogram_refused(broken(name, number, &why));
+                break;
+            }
+        }
         let text = line.trim();
         if text.is_empty() {
             continue;
         }
         match text.parse::<f64>() {
-            Ok(value) if value.is_finite() => {
-                if let Some(aggregator) = &mut aggregator {
-                    aggregator.record(value);
-                }
-            }
+            Ok(value) if value.is_finite() => aggregator.record(value),
             _ => sink.histogram_refused(Refusal {
                 origin: Origin::new(name, Position::Line(number)),
                 code: Code::InputMalformed,
@@ -60,9 +55,6 @@ pub fn read(
             }),
         }
     }
-    let Some(aggregator) = aggregator else {
-        return Ok(());
-    };
     match aggregator.finish() {
         Ok(buckets) => sink.histogram(Histogram {
             name: histogram.to_owned(),
@@ -78,7 +70,6 @@ pub fn read(
             reason,
         }),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -96,8 +87,7 @@ mod tests {
             &Arc::from("s.txt"),
             text.as_bytes(),
             &mut sink,
-        )
-        .unwrap();
+        );
         let buckets = &sink.histograms[0].buckets;
         assert_eq!((buckets.count, buckets.sum), (3, 6.5));
         assert_eq!(
@@ -121,8 +111,7 @@ mod tests {
             &Arc::from("s.txt"),
             "x\n".as_bytes(),
             &mut sink,
-        )
-        .unwrap();
+        );
         assert!(sink.histograms.is_empty());
         assert!(sink.refusal_texts()[1].ends_with("the histogram has no samples"));
     }

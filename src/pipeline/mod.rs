@@ -16,6 +16,9 @@ use crate::otlp::Window;
 use crate::report::{Outcome, Report};
 use crate::send::http;
 
+mod chunk;
+mod deliver;
+mod produce;
 mod round;
 
 /// The time, as nanoseconds since 1970.
@@ -35,52 +38,62 @@ impl Clock for SystemClock {
 
 /// What a run reads from and writes to.
 pub struct Io<'a> {
-    pub stdin: &'a mut dyn Read,
+    pub stdin: Box<dyn Read + Send>,
     pub stdout: &'a mut dyn Write,
     pub stderr: &'a mut dyn Write,
     pub clock: &'a dyn Clock,
+    /// Set when the run must stop (SIGTERM, SIGINT): it then reports what it did and ends.
+    pub stop: Arc<AtomicBool>,
 }
 
 /// Runs what `cli` asks for and writes the report; the outcome decides the exit code.
 pub fn run(cli: Cli, io: Io) -> Outcome {
-    let started_ns = io.clock.now_ns();
+    let Io {
+        stdin,
+        stdout,
+        stderr,
+        clock,
+        stop,
+    } = io;
+    let started_ns = clock.now_ns();
     let config = match Config::from_cli(cli) {
         Ok(config) => config,
-        Err(error) => return usage_error(io.stderr, &error),
+        Err(error) => return usage_error(stderr, &error),
     };
     let client = match config.destination.as_ref().map(http::client).transpose() {
         Ok(client) => client,
-        Err(error) => return usage_error(io.stderr, &error),
+        Err(error) => return usage_error(stderr, &error),
     };
     let pipeline = Pipeline {
         config: &config,
         client,
+        stop,
     };
     let (report, stopped_by) = match config.loop_interval {
         None => {
             let window = Window {
                 start_ns: started_ns,
-                end_ns: io.clock.now_ns().max(started_ns + 1),
+                end_ns: clock.now_ns().max(started_ns + 1),
             };
-            let now_ms = (io.clock.now_ns() / 1_000_000) as i64;
-            match pipeline.once(window, now_ms, io.stdin) {
+            let now_ms = (clock.now_ns() / 1_000_000) as i64;
+            match pipeline.round(window, now_ms, stdin, stdout, stderr) {
                 Ok(report) => (report, None),
-                Err(error) => return usage_error(io.stderr, &error),
+                Err(error) => return usage_error(stderr, &error),
             }
         }
-        Some(interval) => match pipeline.run_loop(started_ns, interval, io.clock, io.stderr) {
+        Some(interval) => match pipeline.run_loop(started_ns, interval, clock, stdout, stderr) {
             Ok(ended) => ended,
-            Err(error) => return usage_error(io.stderr, &error),
+            Err(error) => return usage_error(stderr, &error),
         },
     };
-    if let Err(error) = write_report(&config, &report, io.stdout, io.stderr) {
-        return usage_error(io.stderr, &error);
+    if let Err(error) = write_report(&config, &report, stdout, stderr) {
+        return usage_error(stderr, &error);
     }
     match stopped_by {
         None => report.outcome,
         Some(error) => {
             let _ = writeln!(
-                io.stderr,
+                stderr,
                 "keptn-dt-metrics: error: {error:#}; the report shows the rounds before"
             );
             Outcome::UsageError
@@ -96,6 +109,7 @@ fn usage_error(stderr: &mut dyn Write, error: &anyhow::Error) -> Outcome {
 struct Pipeline<'a> {
     config: &'a Config,
     client: Option<Client>,
+    stop: Arc<AtomicBool>,
 }
 
 impl Pipeline<'_> {
@@ -108,14 +122,9 @@ impl Pipeline<'_> {
         started_ns: u64,
         interval: Duration,
         clock: &dyn Clock,
+        stdout: &mut dyn Write,
         stderr: &mut dyn Write,
     ) -> Result<(Report, Option<anyhow::Error>)> {
-        let stop = Arc::new(AtomicBool::new(false));
-        for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-            signal_hook::flag::register(signal, Arc::clone(&stop))
-                .context("installing the SIGTERM/SIGINT handler")?;
-        }
-        let mut stdin = std::io::empty();
         let mut totals: Option<Report> = None;
         let mut window_start = started_ns;
         for round in 1.. {
@@ -126,7 +135,8 @@ impl Pipeline<'_> {
                 end_ns: window_end,
             };
             let now_ms = (clock.now_ns() / 1_000_000) as i64;
-            let report = match self.once(window, now_ms, &mut stdin) {
+            let stdin = Box::new(std::io::empty());
+            let report = match self.round(window, now_ms, stdin, stdout, stderr) {
                 Ok(report) => report,
                 Err(error) => {
                     return match totals {
@@ -147,10 +157,10 @@ impl Pipeline<'_> {
                 Some(totals) => totals.absorb(report),
                 None => totals = Some(report),
             }
-            while !stop.load(Ordering::Relaxed) && round_started.elapsed() < interval {
+            while !self.stop.load(Ordering::Relaxed) && round_started.elapsed() < interval {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            if stop.load(Ordering::Relaxed) {
+            if self.stop.load(Ordering::Relaxed) {
                 break;
             }
         }
@@ -216,10 +226,11 @@ mod tests {
         let outcome = run(
             cli,
             Io {
-                stdin: &mut stdin.as_bytes(),
+                stdin: Box::new(std::io::Cursor::new(stdin.as_bytes().to_vec())),
                 stdout: &mut stdout,
                 stderr: &mut stderr,
                 clock: &FixedClock,
+                stop: Arc::new(AtomicBool::new(false)),
             },
         );
         Ran {
@@ -230,15 +241,15 @@ mod tests {
     }
 
     #[test]
-    fn a_dry_run_prints_the_lines_metadata_first_and_the_summary_on_stderr() {
+    fn a_dry_run_prints_the_lines_as_they_come_and_the_summary_on_stderr() {
         let stdin = r#"[{"name": "ok", "value": 1, "unit": "Count"},
                         {"name": "stamped", "value": 2, "timestamp": 1795334340000}]"#;
         let ran = run_with(&["--dry-run", "-m", "first=0", "--input", "-"], stdin);
         assert_eq!(ran.outcome, Outcome::Accepted);
         assert_eq!(
             ran.stdout,
-            "#keptn.ok gauge dt.meta.unit=Count\n\
-             keptn.first,ci_platform=keptn gauge,0\n\
+            "keptn.first,ci_platform=keptn gauge,0\n\
+             #keptn.ok gauge dt.meta.unit=Count\n\
              keptn.ok,ci_platform=keptn gauge,1\n\
              keptn.stamped,ci_platform=keptn gauge,2 1795334340000\n"
         );
@@ -302,12 +313,26 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_input_is_a_usage_error_and_nothing_is_printed_on_stdout() {
-        let ran = run_with(&["--dry-run", "--input", "-"], "[{");
+    fn input_that_is_not_its_format_is_a_usage_error_and_nothing_is_printed() {
+        let ran = run_with(&["--dry-run", "-m", "x_metric=1", "--input", "-"], "hello");
         assert_eq!(ran.outcome, Outcome::UsageError);
         assert_eq!(ran.stdout, "");
         assert!(ran
             .stderr
             .starts_with("keptn-dt-metrics: error: stdin is not valid JSON"));
+    }
+
+    #[test]
+    fn a_document_that_breaks_off_keeps_what_came_before_and_says_where_it_broke() {
+        let stdin = "[{\"name\": \"a_metric\", \"value\": 1},\n {\"name\": ";
+        let ran = run_with(&["--dry-run", "--input", "-"], stdin);
+        assert_eq!(ran.outcome, Outcome::Refused);
+        assert_eq!(ran.stdout, "keptn.a_metric,ci_platform=keptn gauge,1\n");
+        assert!(
+            ran.stderr
+                .contains("refused stdin:2: stdin stops here: it is not valid JSON at line 2"),
+            "{}",
+            ran.stderr
+        );
     }
 }

@@ -1,157 +1,160 @@
-//! One round: read every input, encode, send, and make the report of it.
+//! One round: open the inputs, then read, encode and print or send them, streaming, and make
+//! the report of it.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::sync::{mpsc, Arc, Mutex};
 
-use anyhow::{bail, Result};
+use anyhow::{Context, Result};
+use reqwest::Url;
 
+use super::chunk::{self, Chunk, Filler};
+use super::deliver::{Account, Deliverer, DryRun, Event, Payloads};
+use super::produce::{self, Findings, Producer};
 use super::Pipeline;
-use crate::encode::LineEncoder;
-use crate::histogram::summary_twin;
-use crate::input::{self, Sink};
-use crate::model::{Capped, Histogram, Metadata, Metric, Origin, Refusal};
-use crate::otlp::{OtlpEncoder, Window};
+use crate::cli::OutputFormat;
+use crate::input;
+use crate::otlp::Window;
 use crate::report::{LinesResult, OtlpResult, Report};
-use crate::send::http::{RetryPolicy, Sender};
-use crate::send::lines::{Batcher, LinesDelivery};
-use crate::send::otlp::OtlpDelivery;
+use crate::send::http::Sender;
+use crate::send::pool::{Endpoints, Pool};
+use crate::send::retry::RetryPolicy;
 
 impl Pipeline<'_> {
-    /// Reads, encodes and sends once. An `Err` happened before anything was sent.
-    pub(super) fn once(&self, window: Window, now_ms: i64, stdin: &mut dyn Read) -> Result<Report> {
+    /// Reads, encodes and sends once, streaming: a producer thread reads and encodes while this
+    /// one prints or sends. An `Err` happened before anything was sent.
+    pub(super) fn round(
+        &self,
+        window: Window,
+        now_ms: i64,
+        stdin: Box<dyn Read + Send>,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> Result<Report> {
         let config = self.config;
-        let mut read = Collected::default();
-        input::read_all(&config.sources, stdin, &mut read)?;
-
-        let otlp_encoder = OtlpEncoder::new(&config.encoding);
-        let mut otlp_refusals = read.histogram_refusals;
-        let mut otlp_metrics = Vec::with_capacity(read.histograms.len());
-        let mut twins = Vec::new();
-        for histogram in &read.histograms {
-            match otlp_encoder.metric(histogram, window) {
-                Ok(metric) => otlp_metrics.push(metric),
-                Err(problem) => {
-                    otlp_refusals.push(problem.at(&histogram.origin));
-                    continue;
-                }
-            }
-            if config.histogram_summaries {
-                match summary_twin(histogram) {
-                    Ok(twin) => twins.push(twin),
-                    Err(problem) => otlp_refusals.push(problem.at(&histogram.origin)),
-                }
-            }
+        let opened = input::open(&config.sources, stdin)?;
+        let findings = Arc::new(Mutex::new(Findings::new(config.report_limit)));
+        let (events, events_in) = mpsc::channel::<Event>();
+        // Payloads the producer may hand on before the deliverer has taken them off its hands.
+        let held = config.concurrency + 2;
+        let (tokens, tokens_in) = mpsc::sync_channel::<()>(held);
+        for _ in 0..held {
+            let _ = tokens.send(());
         }
-        let points = otlp_metrics.len();
-        let requests = otlp_encoder.requests(otlp_metrics);
-
-        let mut encoder = LineEncoder::new(&config.encoding);
-        let mut lines = LinesResult {
-            refusals: read.refusals,
-            ..LinesResult::default()
+        let producer = Producer::new(produce::Setup {
+            settings: &config.encoding,
+            window,
+            now_ms,
+            summaries: config.histogram_summaries,
+            findings: Arc::clone(&findings),
+            out: events.clone(),
+            tokens: tokens_in,
+            stop: Arc::clone(&self.stop),
+        });
+        // Reading and encoding each on a thread of their own, chunks going between them.
+        let (full, filled) = mpsc::sync_channel::<Chunk>(chunk::CHUNKS);
+        let (emptied, empty) = mpsc::channel::<Chunk>();
+        let reader = Filler::new(full, empty, &emptied, Arc::clone(&self.stop));
+        std::thread::spawn(move || {
+            let mut reader = reader;
+            for source in opened {
+                input::read(source, &mut reader);
+            }
+            reader.finish();
+        });
+        std::thread::spawn(move || {
+            let mut producer = producer;
+            while let Ok(mut chunk) = filled.recv() {
+                chunk.replay(&mut producer);
+                let _ = emptied.send(chunk);
+            }
+            producer.finish();
+        });
+        let deliverer = Deliverer {
+            events: events_in,
+            tokens,
+            stop: Arc::clone(&self.stop),
+            stderr,
         };
-        let mut encoded: Vec<(String, Origin)> = Vec::new();
-        for meta in &read.metadata {
-            match encoder.metadata(meta, &mut lines.warnings) {
-                Ok(Some(text)) => encoded.push((text, meta.origin.clone())),
-                Ok(None) => {}
-                Err(problem) => lines.refusals.push(problem.at(&meta.origin)),
+        let dry_run = config.destination.is_none();
+        let (payloads, account, endpoints) = match (&config.destination, &self.client) {
+            (Some(destination), Some(client)) => {
+                let endpoints = Endpoints {
+                    metrics: destination.metrics_url.clone(),
+                    otlp: destination.otlp_url.clone(),
+                    gzip: destination.gzip,
+                };
+                let sender = Sender {
+                    client: client.clone(),
+                    token: destination.token.clone(),
+                    policy: RetryPolicy {
+                        retries: destination.retries,
+                    },
+                    stop: Arc::clone(&self.stop),
+                };
+                let answers = events.clone();
+                let notes = events.clone();
+                let pool = Pool::start(
+                    config.concurrency,
+                    sender,
+                    endpoints.clone(),
+                    move |delivered| {
+                        let _ = answers.send(Event::Answered(delivered));
+                    },
+                    move |note| {
+                        let _ = notes.send(Event::Note(note));
+                    },
+                );
+                drop(events);
+                let account =
+                    deliverer.send(&pool, &endpoints, destination.secret(), config.concurrency);
+                (Payloads::default(), account, Some(endpoints))
             }
-        }
-        for metric in read.metrics.iter().chain(&twins) {
-            match encoder.metric(metric, now_ms, &mut lines.warnings) {
-                Ok(text) => encoded.push((text, metric.origin.clone())),
-                Err(problem) => lines.refusals.push(problem.at(&metric.origin)),
+            _ => {
+                drop(events);
+                let mode = match config.output {
+                    OutputFormat::Text => DryRun::Print(stdout),
+                    OutputFormat::Json => DryRun::Keep,
+                };
+                let (payloads, account) = deliverer.dry_run(mode).context("writing the payload")?;
+                (payloads, account, None)
             }
-        }
-        lines.total = encoded.len();
-        let mut otlp = OtlpResult {
-            points,
-            refusals: otlp_refusals,
-            ..OtlpResult::default()
         };
-
-        let Some((destination, client)) = config.destination.as_ref().zip(self.client.as_ref())
-        else {
-            otlp.payload = Some(
-                requests
-                    .iter()
-                    .map(|r| serde_json::to_value(r).unwrap_or_default())
-                    .collect(),
-            );
-            lines.payload = Some(encoded.into_iter().map(|(text, _)| text).collect());
-            return Ok(Report::new(true, lines, otlp));
-        };
-        let metrics_url = match &destination.metrics_url {
-            None if !encoded.is_empty() => {
-                bail!(
-                    "there are lines to send but no URL for them: set DT_TENANT or DT_METRICS_URL"
-                )
-            }
-            url => url.as_ref(),
-        };
-        let otlp_url = match &destination.otlp_url {
-            None if !requests.is_empty() => {
-                bail!("there are histograms to send but no URL for them: set DT_TENANT or DT_OTLP_URL")
-            }
-            url => url.as_ref(),
-        };
-        let sender = Sender {
-            client,
-            token: destination.token.as_ref(),
-            policy: RetryPolicy {
-                retries: destination.retries,
-            },
-        };
-        if let Some(url) = metrics_url {
-            let mut delivery = LinesDelivery::default();
-            let mut batcher = Batcher::default();
-            for (text, origin) in encoded {
-                if let Some(batch) = batcher.push(&text, origin) {
-                    delivery.send(&sender, url, &batch);
-                }
-            }
-            if let Some(batch) = batcher.finish() {
-                delivery.send(&sender, url, &batch);
-            }
-            lines.delivery = Some(delivery);
-            lines.endpoint = Some(url.to_string());
-        }
-        if let Some(url) = otlp_url {
-            let mut delivery = OtlpDelivery::default();
-            for request in &requests {
-                delivery.send(&sender, url, destination.gzip, request);
-            }
-            otlp.delivery = Some(delivery);
-            otlp.endpoint = Some(url.to_string());
-        }
-        Ok(Report::new(false, lines, otlp))
+        let findings = std::mem::replace(&mut *produce::lock(&findings), Findings::new(0));
+        Ok(report(dry_run, findings, account, payloads, endpoints))
     }
 }
 
-/// Everything the inputs yielded, kept until all inputs are read.
-#[derive(Default)]
-struct Collected {
-    metrics: Vec<Metric>,
-    metadata: Vec<Metadata>,
-    histograms: Vec<Histogram>,
-    refusals: Capped<Refusal>,
-    histogram_refusals: Capped<Refusal>,
-}
-
-impl Sink for Collected {
-    fn metric(&mut self, metric: &Metric) {
-        self.metrics.push(metric.clone());
+/// The report of one round.
+fn report(
+    dry_run: bool,
+    findings: Findings,
+    account: Account,
+    payloads: Payloads,
+    endpoints: Option<Endpoints>,
+) -> Report {
+    let sent = !dry_run;
+    let lines = LinesResult {
+        total: findings.lines,
+        refusals: findings.line_refusals,
+        warnings: findings.warnings,
+        payload: dry_run.then_some(payloads.lines),
+        endpoint: endpoints
+            .as_ref()
+            .and_then(|e| e.metrics.as_ref().map(Url::to_string)),
+        delivery: sent.then_some(account.lines),
+    };
+    let otlp = OtlpResult {
+        points: findings.points,
+        refusals: findings.otlp_refusals,
+        payload: dry_run.then_some(payloads.otlp),
+        endpoint: endpoints
+            .as_ref()
+            .and_then(|e| e.otlp.as_ref().map(Url::to_string)),
+        delivery: sent.then_some(account.otlp),
+    };
+    let mut report = Report::new(dry_run, lines, otlp);
+    if account.stopped {
+        report.stopped(account.read_to_end);
     }
-    fn metadata(&mut self, metadata: &Metadata) {
-        self.metadata.push(metadata.clone());
-    }
-    fn histogram(&mut self, histogram: Histogram) {
-        self.histograms.push(histogram);
-    }
-    fn refused(&mut self, refusal: Refusal) {
-        self.refusals.push(refusal);
-    }
-    fn histogram_refused(&mut self, refusal: Refusal) {
-        self.histogram_refusals.push(refusal);
-    }
+    report
 }

@@ -46,6 +46,8 @@ pub struct Report {
     pub requests: usize,
     /// Why delivery of lines stopped, if it did.
     pub failure: Option<String>,
+    /// Set when a signal (SIGTERM, SIGINT) stopped the run before it was done.
+    pub interrupted: Option<String>,
     pub lines: LinesReport,
     pub otlp: OtlpReport,
 }
@@ -59,11 +61,19 @@ pub struct LinesReport {
     pub invalid: u64,
     pub refused_locally: usize,
     pub unsent: usize,
+    /// Sent, but the answer never came (the run was stopped while they were in flight).
+    pub unconfirmed: usize,
     pub invalid_lines: Vec<InvalidLineReport>,
+    /// Invalid lines Dynatrace named beyond `--report-limit`.
+    pub invalid_lines_unlisted: u64,
     /// Invalid lines Dynatrace counted but did not name (it names at most 10 per request).
     pub unlisted_invalid: u64,
     pub refused: Vec<RefusedReport>,
+    /// Refusals beyond `--report-limit`: counted, not listed.
+    pub refused_unlisted: u64,
     pub warnings: Vec<WarningReport>,
+    /// Warnings beyond `--report-limit`: counted, not listed.
+    pub warnings_unlisted: u64,
     /// The exact lines a dry run would send.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<Vec<String>>,
@@ -82,7 +92,11 @@ pub struct OtlpReport {
     pub message: Option<String>,
     pub refused_locally: usize,
     pub refused: Vec<RefusedReport>,
+    /// Refusals beyond `--report-limit`: counted, not listed.
+    pub refused_unlisted: u64,
     pub unsent: usize,
+    /// Sent, but the answer never came (the run was stopped while they were in flight).
+    pub unconfirmed: usize,
     pub failure: Option<String>,
     /// The requests a dry run would send, as OTLP JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,6 +157,7 @@ pub struct OtlpResult {
 impl Report {
     pub fn new(dry_run: bool, lines: LinesResult, otlp: OtlpResult) -> Report {
         let delivery = lines.delivery.unwrap_or_default();
+        let warnings_unlisted = lines.warnings.more + delivery.warnings.more;
         let mut warnings: Vec<WarningReport> = lines
             .warnings
             .items
@@ -163,6 +178,8 @@ impl Report {
             code: Code::ServerWarning,
         }));
         let listed = delivery.invalid_lines.total();
+        let invalid_lines_unlisted = delivery.invalid_lines.more;
+        let refused_unlisted = lines.refusals.more;
         let lines_report = LinesReport {
             total: lines.total,
             sent: delivery.sent,
@@ -170,6 +187,7 @@ impl Report {
             invalid: delivery.invalid,
             refused_locally: lines.refusals.total() as usize,
             unsent: delivery.unsent,
+            unconfirmed: delivery.unconfirmed,
             invalid_lines: delivery
                 .invalid_lines
                 .items
@@ -182,9 +200,12 @@ impl Report {
                     code: Code::ServerRefused,
                 })
                 .collect(),
+            invalid_lines_unlisted,
             unlisted_invalid: delivery.invalid.saturating_sub(listed),
             refused: refused(lines.refusals),
+            refused_unlisted,
             warnings,
+            warnings_unlisted,
             payload: lines.payload,
         };
         let otlp_delivery = otlp.delivery.unwrap_or_default();
@@ -197,8 +218,10 @@ impl Report {
             message: (!otlp_delivery.messages.is_empty())
                 .then(|| otlp_delivery.messages.join("; ")),
             refused_locally: otlp.refusals.total() as usize,
+            refused_unlisted: otlp.refusals.more,
             refused: refused(otlp.refusals),
             unsent: otlp_delivery.unsent_points,
+            unconfirmed: otlp_delivery.unconfirmed_points,
             failure: otlp_delivery.failure,
             payload: otlp.payload,
         };
@@ -209,11 +232,36 @@ impl Report {
             endpoint: lines.endpoint,
             requests: delivery.requests,
             failure: delivery.failure,
+            interrupted: None,
             lines: lines_report,
             otlp: otlp_report,
         };
         report.judge();
         report
+    }
+
+    /// A signal stopped the run: it is a delivery failure when anything was left unsent,
+    /// unconfirmed, or unread (`read_to_end` false); otherwise it earned its outcome.
+    pub fn stopped(&mut self, read_to_end: bool) {
+        let (l, o) = (&self.lines, &self.otlp);
+        let mut left = Vec::new();
+        if l.unsent + l.unconfirmed + o.unsent + o.unconfirmed > 0 {
+            left.push(format!(
+                "{} line(s) and {} point(s) not sent, {} line(s) and {} point(s) sent without an \
+                 answer",
+                l.unsent, o.unsent, l.unconfirmed, o.unconfirmed
+            ));
+        }
+        if !read_to_end {
+            left.push("the inputs were not read to their end".to_owned());
+        }
+        if !left.is_empty() {
+            self.interrupted = Some(format!(
+                "stopped by a signal (SIGTERM or SIGINT): {}",
+                left.join("; ")
+            ));
+        }
+        self.judge();
     }
 
     /// Adds a later round of `--loop` to this one: counts add up, lists grow.
@@ -225,10 +273,14 @@ impl Report {
         l.invalid += m.invalid;
         l.refused_locally += m.refused_locally;
         l.unsent += m.unsent;
+        l.unconfirmed += m.unconfirmed;
         l.invalid_lines.extend(m.invalid_lines);
+        l.invalid_lines_unlisted += m.invalid_lines_unlisted;
         l.unlisted_invalid += m.unlisted_invalid;
         l.refused.extend(m.refused);
+        l.refused_unlisted += m.refused_unlisted;
         l.warnings.extend(m.warnings);
+        l.warnings_unlisted += m.warnings_unlisted;
         let (o, n) = (&mut self.otlp, later.otlp);
         o.requests += n.requests;
         o.points += n.points;
@@ -240,18 +292,22 @@ impl Report {
         };
         o.refused_locally += n.refused_locally;
         o.refused.extend(n.refused);
+        o.refused_unlisted += n.refused_unlisted;
         o.unsent += n.unsent;
+        o.unconfirmed += n.unconfirmed;
         o.failure = n.failure.or(o.failure.take());
         o.endpoint = n.endpoint.or(o.endpoint.take());
         self.requests += later.requests;
         self.failure = later.failure.or(self.failure.take());
         self.endpoint = later.endpoint.or(self.endpoint.take());
+        self.interrupted = later.interrupted.or(self.interrupted.take());
         self.judge();
     }
 
     fn judge(&mut self) {
         let (l, o) = (&self.lines, &self.otlp);
-        self.outcome = if self.failure.is_some() || o.failure.is_some() {
+        let failed = self.failure.is_some() || o.failure.is_some() || self.interrupted.is_some();
+        self.outcome = if failed {
             Outcome::DeliveryFailed
         } else if l.refused_locally > 0 || l.invalid > 0 || o.refused_locally > 0 || o.rejected > 0
         {

@@ -62,7 +62,7 @@ impl Report {
         for refused in o.refused.iter().take(TEXT_LIST_LIMIT) {
             writeln!(out, "refused {}: {}", refused.input, refused.error)?;
         }
-        more(out, o.refused.len(), "refusals")?;
+        more(out, o.refused.len() as u64 + o.refused_unlisted, "refusals")?;
         if let Some(failure) = &o.failure {
             writeln!(out, "OTLP delivery failed: {failure}")?;
             if o.unsent > 0 {
@@ -106,7 +106,11 @@ impl Report {
                 shorten(&invalid.text)
             )?;
         }
-        more(out, l.invalid_lines.len(), "invalid lines")?;
+        more(
+            out,
+            l.invalid_lines.len() as u64 + l.invalid_lines_unlisted,
+            "invalid lines",
+        )?;
         if l.unlisted_invalid > 0 && !l.invalid_lines.is_empty() {
             writeln!(
                 out,
@@ -117,7 +121,7 @@ impl Report {
         for refused in l.refused.iter().take(TEXT_LIST_LIMIT) {
             writeln!(out, "refused {}: {}", refused.input, refused.error)?;
         }
-        more(out, l.refused.len(), "refusals")?;
+        more(out, l.refused.len() as u64 + l.refused_unlisted, "refusals")?;
         for warning in l.warnings.iter().take(TEXT_LIST_LIMIT) {
             let place = match (warning.line, &warning.input) {
                 (Some(line), Some(input)) => format!(" line {line} ({input})"),
@@ -127,7 +131,11 @@ impl Report {
             };
             writeln!(out, "warning{place}: {}", warning.warning)?;
         }
-        more(out, l.warnings.len(), "warnings")?;
+        more(
+            out,
+            l.warnings.len() as u64 + l.warnings_unlisted,
+            "warnings",
+        )?;
         if let Some(failure) = &self.failure {
             writeln!(out, "delivery failed: {failure}")?;
             if l.unsent > 0 {
@@ -138,12 +146,12 @@ impl Report {
     }
 }
 
-fn more(out: &mut dyn Write, count: usize, what: &str) -> std::io::Result<()> {
-    if count > TEXT_LIST_LIMIT {
+fn more(out: &mut dyn Write, count: u64, what: &str) -> std::io::Result<()> {
+    if count > TEXT_LIST_LIMIT as u64 {
         writeln!(
             out,
-            "... {} more {what} (--output json lists them all)",
-            count - TEXT_LIST_LIMIT
+            "... {} more {what} (--output json lists up to --report-limit of them)",
+            count - TEXT_LIST_LIMIT as u64
         )?;
     }
     Ok(())

@@ -2,7 +2,9 @@
 //! can help, and the texts that explain a failed answer. When to retry and how long to wait is
 //! a [`RetryPolicy`], a plain value whose decisions are tested without a socket.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use flate2::write::GzEncoder;
@@ -11,10 +13,10 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
+use super::retry::{Attempt, RetryPolicy};
 use crate::destination::{Destination, Token};
 use crate::secret::redact;
 
-const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 const MAX_MESSAGE_CHARS: usize = 500;
 
 pub fn client(destination: &Destination) -> Result<Client> {
@@ -55,50 +57,6 @@ pub fn client(destination: &Destination) -> Result<Client> {
     builder.build().context(context)
 }
 
-/// When a failed attempt is tried again, and after how long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts after the first.
-    pub retries: u32,
-}
-
-/// How one attempt ended, as far as retrying is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attempt {
-    /// The server answered with a status that is not a success or a 400.
-    Status {
-        status: u16,
-        retry_after: Option<Duration>,
-    },
-    /// No connection could be made.
-    ConnectFailed,
-    /// Anything else (a timeout, a reset mid-request): the server may have taken the data.
-    Failed,
-}
-
-impl RetryPolicy {
-    /// The wait before trying again after `attempt` (0 for the first) ended as `how`, or `None`
-    /// to give up: connection failures, 429 and 502/503/504 are retried, honouring
-    /// `Retry-After` (at most 60 s), else backing off from 0.5 s doubling.
-    pub fn wait_after(&self, attempt: u32, how: Attempt) -> Option<Duration> {
-        if attempt >= self.retries {
-            return None;
-        }
-        match how {
-            Attempt::Status {
-                status: 429 | 502..=504,
-                retry_after,
-            } => Some(retry_after.map_or_else(|| backoff(attempt), |w| w.min(MAX_RETRY_WAIT))),
-            Attempt::ConnectFailed => Some(backoff(attempt)),
-            Attempt::Status { .. } | Attempt::Failed => None,
-        }
-    }
-}
-
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500 << attempt.min(6)).min(MAX_RETRY_WAIT)
-}
-
 /// One request to make.
 pub struct Post<'a> {
     pub url: &'a Url,
@@ -125,25 +83,73 @@ impl Answer {
     }
 }
 
-pub struct Sender<'a> {
-    pub client: &'a Client,
-    pub token: Option<&'a Token>,
-    pub policy: RetryPolicy,
+/// Why a request was not answered as Dynatrace answers, with the token redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub text: String,
+    pub kind: FailureKind,
 }
 
-impl Sender<'_> {
-    /// Posts with retries; `requests` counts every attempt. `Err` is why delivery failed, with
-    /// the token redacted.
-    pub fn post(&self, post: Post, requests: &mut usize) -> Result<Answer, String> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Every later request would fail the same way (401, 403, 404, a redirect, 415): stop.
+    Fatal,
+    /// 413: the request was too large; a smaller one may pass.
+    TooLarge,
+    /// This request failed after its retries; later ones may pass.
+    GaveUp,
+    /// The run was stopped (SIGTERM, SIGINT) before the request could be made or retried.
+    Stopped,
+}
+
+/// How a POST went: the answer or the failure, how many attempts it took, and whether
+/// Dynatrace throttled (429) on the way.
+#[derive(Debug)]
+pub struct Posted {
+    pub answer: Result<Answer, Failure>,
+    pub attempts: usize,
+    pub throttled: bool,
+}
+
+/// Makes POSTs with retries. Cheap to clone: one per sending thread.
+#[derive(Clone)]
+pub struct Sender {
+    pub client: Client,
+    pub token: Option<Token>,
+    pub policy: RetryPolicy,
+    /// Set on SIGTERM or SIGINT: waits end and no new attempt is made.
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Sender {
+    /// Posts with retries; `note` hears one line per retry.
+    pub fn post(&self, post: Post, note: &dyn Fn(String)) -> Posted {
+        let mut posted = Posted {
+            answer: Err(self.stopped()),
+            attempts: 0,
+            throttled: false,
+        };
         let body = if post.gzip {
-            gzip(&post.body).map_err(|e| format!("compressing the request: {e}"))?
+            match gzip(&post.body) {
+                Ok(body) => body,
+                Err(e) => {
+                    posted.answer = Err(Failure {
+                        text: format!("compressing the request: {e}"),
+                        kind: FailureKind::GaveUp,
+                    });
+                    return posted;
+                }
+            }
         } else {
             post.body
         };
         let body = bytes::Bytes::from(body);
-        let mut attempt = 0;
         loop {
-            *requests += 1;
+            if self.stop.load(Ordering::Relaxed) {
+                return posted;
+            }
+            let attempt = posted.attempts as u32;
+            posted.attempts += 1;
             let mut request = self
                 .client
                 .post(post.url.clone())
@@ -152,7 +158,7 @@ impl Sender<'_> {
             if post.gzip {
                 request = request.header(CONTENT_ENCODING, "gzip");
             }
-            if let Some(token) = self.token {
+            if let Some(token) = &self.token {
                 request = request.header(AUTHORIZATION, token.authorization().clone());
             }
             let (how, failure) = match request.send() {
@@ -166,18 +172,26 @@ impl Sender<'_> {
                         .map(str::to_owned);
                     let body = response.bytes().map(|b| b.to_vec()).unwrap_or_default();
                     if status.is_success() || status == StatusCode::BAD_REQUEST {
-                        return Ok(Answer {
+                        posted.answer = Ok(Answer {
                             status,
                             content_type,
                             body,
                         });
+                        return posted;
                     }
+                    posted.throttled |= status == StatusCode::TOO_MANY_REQUESTS;
                     let how = Attempt::Status {
                         status: status.as_u16(),
                         retry_after,
                     };
                     let text = String::from_utf8_lossy(&body);
-                    (how, describe_status(status, &text, post.url, attempt + 1))
+                    let kind = match status.as_u16() {
+                        401 | 403 | 404 | 415 | 300..=399 => FailureKind::Fatal,
+                        413 => FailureKind::TooLarge,
+                        _ => FailureKind::GaveUp,
+                    };
+                    let text = describe_status(status, &text, post.url, attempt + 1);
+                    (how, Failure { text, kind })
                 }
                 Err(error) => {
                     let how = if error.is_connect() {
@@ -185,25 +199,65 @@ impl Sender<'_> {
                     } else {
                         Attempt::Failed
                     };
-                    let failure = format!(
+                    let text = format!(
                         "could not reach {} after {} attempt(s): {}",
                         post.url,
                         attempt + 1,
-                        error_chain(&error)
+                        error_chain(&error.without_url())
                     );
-                    (how, failure)
+                    let kind = FailureKind::GaveUp;
+                    (how, Failure { text, kind })
                 }
             };
-            match self.policy.wait_after(attempt, how) {
-                Some(wait) => std::thread::sleep(wait),
-                None => return Err(self.redact(failure)),
+            let failure = Failure {
+                text: self.redact(failure.text),
+                kind: failure.kind,
+            };
+            let Some(wait) = self.policy.wait_after(attempt, how) else {
+                posted.answer = Err(failure);
+                return posted;
+            };
+            note(format!(
+                "retrying {} in {:.1} s after {} (attempt {} of {})",
+                post.url,
+                wait.as_secs_f64(),
+                match how {
+                    Attempt::Status { status, .. } => StatusCode::from_u16(status)
+                        .map_or_else(|_| status.to_string(), |s| s.to_string()),
+                    _ => "a connection failure".to_owned(),
+                },
+                attempt + 2,
+                self.policy.retries + 1
+            ));
+            if !self.sleep(wait) {
+                posted.answer = Err(self.stopped());
+                return posted;
             }
-            attempt += 1;
+        }
+    }
+
+    /// Sleeps for `wait` unless the run is stopped first; false when stopped.
+    fn sleep(&self, wait: Duration) -> bool {
+        let until = Instant::now() + wait;
+        while !self.stop.load(Ordering::Relaxed) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+        false
+    }
+
+    fn stopped(&self) -> Failure {
+        Failure {
+            text: "the run was stopped (SIGTERM or SIGINT) before this request was answered".into(),
+            kind: FailureKind::Stopped,
         }
     }
 
     pub fn redact(&self, text: String) -> String {
-        redact(&text, self.token.map(Token::secret))
+        redact(&text, self.token.as_ref().map(Token::secret))
     }
 }
 
@@ -302,67 +356,6 @@ pub fn not_dynatrace(url: &Url, status: StatusCode, variable: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const POLICY: RetryPolicy = RetryPolicy { retries: 2 };
-
-    fn status(status: u16, retry_after: Option<u64>) -> Attempt {
-        Attempt::Status {
-            status,
-            retry_after: retry_after.map(Duration::from_secs),
-        }
-    }
-
-    #[test]
-    fn throttling_and_gateway_errors_are_retried_honouring_retry_after() {
-        for code in [429, 502, 503, 504] {
-            assert_eq!(
-                POLICY.wait_after(0, status(code, None)),
-                Some(Duration::from_millis(500)),
-                "{code}"
-            );
-        }
-        assert_eq!(
-            POLICY.wait_after(1, status(429, None)),
-            Some(Duration::from_secs(1))
-        );
-        assert_eq!(
-            POLICY.wait_after(0, status(503, Some(7))),
-            Some(Duration::from_secs(7))
-        );
-        assert_eq!(
-            POLICY.wait_after(0, status(429, Some(3600))),
-            Some(MAX_RETRY_WAIT)
-        );
-    }
-
-    #[test]
-    fn retries_end_after_the_policys_count() {
-        assert!(POLICY.wait_after(1, status(503, None)).is_some());
-        assert_eq!(POLICY.wait_after(2, status(503, None)), None);
-        let never = RetryPolicy { retries: 0 };
-        assert_eq!(never.wait_after(0, Attempt::ConnectFailed), None);
-    }
-
-    #[test]
-    fn what_a_retry_cannot_mend_is_not_retried() {
-        for code in [401, 403, 404, 413, 415, 500, 301] {
-            assert_eq!(POLICY.wait_after(0, status(code, None)), None, "{code}");
-        }
-        assert_eq!(POLICY.wait_after(0, Attempt::Failed), None);
-        assert_eq!(
-            POLICY.wait_after(0, Attempt::ConnectFailed),
-            Some(Duration::from_millis(500))
-        );
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_a_minute() {
-        let waits: Vec<u64> = (0..9).map(|a| backoff(a).as_millis() as u64).collect();
-        assert_eq!(
-            waits,
-            vec![500, 1000, 2000, 4000, 8000, 16000, 32000, 32000, 32000]
-        );
-    }
 
     #[test]
     fn server_messages() {

@@ -1,86 +1,12 @@
-//! Line protocol to the metrics ingest endpoint: lines packed into requests within the
-//! protocol's limits, and Dynatrace's answer kept line by line, mapped back to the run's line
+//! Dynatrace's answers to line protocol, kept line by line and mapped back to the run's line
 //! numbers and the inputs the lines came from.
 
 use reqwest::Url;
 use serde::Deserialize;
 
-use super::http::{not_dynatrace, server_message, Answer, Post, Sender};
+use super::batch::LineBatch;
+use super::http::{not_dynatrace, server_message, Answer, Failure, FailureKind, Posted};
 use crate::model::{Capped, Origin};
-
-/// Every official client splits here (the OneAgent endpoint's hard limit).
-pub const MAX_LINES_PER_REQUEST: usize = 1_000;
-/// The documented payload limit is 1 MB.
-pub const MAX_BYTES_PER_REQUEST: usize = 1_000_000;
-
-/// Lines for one request: the body as sent, where each line starts in it, and where each came
-/// from.
-#[derive(Debug, Default)]
-pub struct LineBatch {
-    /// 0-based position of the first line among all lines of the run.
-    pub first: usize,
-    body: String,
-    starts: Vec<usize>,
-    origins: Vec<Origin>,
-}
-
-impl LineBatch {
-    pub fn len(&self) -> usize {
-        self.starts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
-    }
-
-    /// The `i`-th line (0-based) without its newline, and its origin.
-    pub fn line(&self, i: usize) -> Option<(&str, &Origin)> {
-        let start = *self.starts.get(i)?;
-        let end = self.starts.get(i + 1).copied().unwrap_or(self.body.len()) - 1;
-        Some((&self.body[start..end], &self.origins[i]))
-    }
-
-    pub fn body(&self) -> &str {
-        &self.body
-    }
-}
-
-/// Packs lines into batches of at most 1,000 lines and 1 MB, in order.
-#[derive(Debug, Default)]
-pub struct Batcher {
-    current: LineBatch,
-    lines: usize,
-}
-
-impl Batcher {
-    /// Adds a line; returns the full batch it did not fit in, if any.
-    pub fn push(&mut self, text: &str, origin: Origin) -> Option<LineBatch> {
-        let size = text.len() + 1;
-        let full = !self.current.is_empty()
-            && (self.current.len() == MAX_LINES_PER_REQUEST
-                || self.current.body.len() + size > MAX_BYTES_PER_REQUEST);
-        let done = full.then(|| {
-            std::mem::replace(
-                &mut self.current,
-                LineBatch {
-                    first: self.lines,
-                    ..LineBatch::default()
-                },
-            )
-        });
-        self.current.starts.push(self.current.body.len());
-        self.current.body.push_str(text);
-        self.current.body.push('\n');
-        self.current.origins.push(origin);
-        self.lines += 1;
-        done
-    }
-
-    /// The last batch, unless empty.
-    pub fn finish(self) -> Option<LineBatch> {
-        (!self.current.is_empty()).then_some(self.current)
-    }
-}
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct LinesDelivery {
@@ -91,9 +17,12 @@ pub struct LinesDelivery {
     /// The lines Dynatrace named as invalid (it lists at most 10 per request).
     pub invalid_lines: Capped<InvalidLine>,
     pub warnings: Capped<ServerWarning>,
-    /// Why delivery stopped, if it did; the lines from there on were not sent.
+    /// Why the first request that failed did; its lines, and those never tried, are unsent.
     pub failure: Option<String>,
+    pub failed_requests: usize,
     pub unsent: usize,
+    /// Lines sent whose answer never came (the run was stopped while they were in flight).
+    pub unconfirmed: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -113,37 +42,43 @@ pub struct ServerWarning {
 }
 
 impl LinesDelivery {
-    /// Sends `batch`, unless an earlier batch failed for good: then it is counted as unsent.
-    pub fn send(&mut self, sender: &Sender, url: &Url, batch: &LineBatch) {
-        if self.failure.is_some() {
-            self.unsent += batch.len();
-            return;
-        }
-        let post = Post {
-            url,
-            content_type: "text/plain; charset=utf-8",
-            body: batch.body().as_bytes().to_vec(),
-            gzip: false,
-        };
-        match sender.post(post, &mut self.requests) {
-            Ok(answer) if answer.is_html() => {
-                self.failure = Some(not_dynatrace(url, answer.status, "DT_METRICS_URL"));
-                self.unsent += batch.len();
-            }
+    /// Counts a batch that was not sent: an earlier failure stopped delivery, or the run.
+    pub fn unsent(&mut self, batch: &LineBatch) {
+        self.unsent += batch.len();
+    }
+
+    /// Records how posting `batch` to `url` went; returns the failure's kind, if it failed.
+    pub fn record(
+        &mut self,
+        batch: &LineBatch,
+        posted: Posted,
+        url: &Url,
+        redact: impl Fn(String) -> String,
+    ) -> Option<FailureKind> {
+        self.requests += posted.attempts;
+        let failure = match posted.answer {
+            Ok(answer) if answer.is_html() => Failure {
+                text: not_dynatrace(url, answer.status, "DT_METRICS_URL"),
+                kind: FailureKind::Fatal,
+            },
             Ok(answer) => {
                 self.sent += batch.len();
                 // A server message may echo the request's headers.
-                let body = sender.redact(String::from_utf8_lossy(&answer.body).into_owned());
-                self.record(&answer, &body, batch);
+                let body = redact(String::from_utf8_lossy(&answer.body).into_owned());
+                self.answered(&answer, &body, batch);
+                return None;
             }
-            Err(failure) => {
-                self.failure = Some(failure);
-                self.unsent += batch.len();
-            }
+            Err(failure) => failure,
+        };
+        self.unsent += batch.len();
+        self.failed_requests += 1;
+        if self.failure.is_none() {
+            self.failure = Some(failure.text);
         }
+        Some(failure.kind)
     }
 
-    fn record(&mut self, answer: &Answer, body: &str, batch: &LineBatch) {
+    fn answered(&mut self, answer: &Answer, body: &str, batch: &LineBatch) {
         let response = serde_json::from_str::<ValidationResponse>(body).unwrap_or_default();
         let sent = batch.len() as u64;
         let invalid = match (response.lines_invalid, response.lines_ok) {
@@ -252,6 +187,7 @@ struct WarningLineBody {
 mod tests {
     use super::*;
     use crate::model::Position;
+    use crate::send::batch::Batcher;
     use reqwest::StatusCode;
 
     fn batches(texts: &[&str]) -> Vec<LineBatch> {
@@ -268,21 +204,6 @@ mod tests {
         batches
     }
 
-    #[test]
-    fn batches_split_at_1000_lines_and_1_mb() {
-        let sizes = |b: &[LineBatch]| b.iter().map(|b| (b.first, b.len())).collect::<Vec<_>>();
-        let many = batches(&["a.b 1"; 2500]);
-        assert_eq!(sizes(&many), vec![(0, 1000), (1000, 1000), (2000, 500)]);
-        let big_line = "x".repeat(400_000);
-        let big = batches(&[&big_line, &big_line, &big_line]);
-        assert_eq!(sizes(&big), vec![(0, 2), (2, 1)]);
-        assert!(batches(&[]).is_empty());
-        let small = batches(&["a 1", "b 2"]);
-        assert_eq!(small[0].body(), "a 1\nb 2\n");
-        assert_eq!(small[0].line(1).unwrap().0, "b 2");
-        assert!(small[0].line(2).is_none());
-    }
-
     fn answer(status: u16, body: &str) -> Answer {
         Answer {
             status: StatusCode::from_u16(status).unwrap(),
@@ -292,7 +213,7 @@ mod tests {
     }
 
     fn record(delivery: &mut LinesDelivery, status: u16, body: &str, batch: &LineBatch) {
-        delivery.record(&answer(status, body), body, batch);
+        delivery.answered(&answer(status, body), body, batch);
     }
 
     #[test]

@@ -1,14 +1,11 @@
-//! OTLP requests to the OTLP metrics endpoint: checked to be DELTA before they leave, gzipped
-//! unless asked not to, and Dynatrace's partial-success answer kept.
+//! What the OTLP metrics endpoint answered: Dynatrace's partial-success answer kept, a 400 as
+//! every point rejected, anything else that is not an OTLP answer a delivery failure.
 
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use prost::Message;
 use reqwest::{StatusCode, Url};
 
-use super::http::{not_dynatrace, server_message, Post, Sender};
-use crate::otlp::{data_points, ensure_delta};
+use super::http::{not_dynatrace, server_message, Failure, FailureKind, Posted};
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct OtlpDelivery {
@@ -19,64 +16,66 @@ pub struct OtlpDelivery {
     /// `partial_success.error_message` and the reasons of 400 answers.
     pub messages: Vec<String>,
     pub failure: Option<String>,
+    pub failed_requests: usize,
     pub unsent_points: usize,
+    /// Points sent whose answer never came (the run was stopped while they were in flight).
+    pub unconfirmed_points: usize,
 }
 
 impl OtlpDelivery {
-    /// Sends `request`, unless an earlier one failed for good: then its points are unsent.
-    pub fn send(
+    /// Counts a request that was not sent: an earlier failure stopped delivery, or the run.
+    pub fn unsent(&mut self, points: usize) {
+        self.unsent_points += points;
+    }
+
+    /// Records how posting a request of `points` data points to `url` went; returns the
+    /// failure's kind, if it failed.
+    pub fn record(
         &mut self,
-        sender: &Sender,
+        points: usize,
+        posted: Posted,
         url: &Url,
-        gzip: bool,
-        request: &ExportMetricsServiceRequest,
-    ) {
-        let points = data_points(request);
-        if self.failure.is_some() {
-            self.unsent_points += points;
-            return;
-        }
-        if let Err(failure) = ensure_delta(request) {
-            self.failure = Some(failure);
-            self.unsent_points += points;
-            return;
-        }
-        let post = Post {
-            url,
-            content_type: "application/x-protobuf",
-            body: request.encode_to_vec(),
-            gzip,
-        };
-        match sender.post(post, &mut self.requests) {
+        redact: impl Fn(String) -> String,
+    ) -> Option<FailureKind> {
+        self.requests += posted.attempts;
+        let failure = match posted.answer {
             Ok(answer) if answer.status == StatusCode::BAD_REQUEST => {
                 self.points_sent += points;
                 self.rejected += points as u64;
                 let message = otlp_error_text(&answer.body);
-                self.messages.push(sender.redact(format!(
+                self.messages.push(redact(format!(
                     "Dynatrace refused all {points} data point(s) of a request (400 Bad Request): \
                      {message}"
                 )));
+                return None;
             }
             Ok(answer) => {
                 let decoded = ExportMetricsServiceResponse::decode(answer.body.as_slice());
-                let Some(response) = decoded.ok().filter(|_| !answer.is_html()) else {
-                    self.failure = Some(not_dynatrace(url, answer.status, "DT_OTLP_URL"));
-                    self.unsent_points += points;
-                    return;
-                };
-                self.points_sent += points;
-                if let Some(partial) = response.partial_success {
-                    self.rejected += partial.rejected_data_points.max(0) as u64;
-                    if !partial.error_message.is_empty() {
-                        self.messages.push(sender.redact(partial.error_message));
+                match decoded.ok().filter(|_| !answer.is_html()) {
+                    Some(response) => {
+                        self.points_sent += points;
+                        if let Some(partial) = response.partial_success {
+                            self.rejected += partial.rejected_data_points.max(0) as u64;
+                            if !partial.error_message.is_empty() {
+                                self.messages.push(redact(partial.error_message));
+                            }
+                        }
+                        return None;
                     }
+                    None => Failure {
+                        text: not_dynatrace(url, answer.status, "DT_OTLP_URL"),
+                        kind: FailureKind::Fatal,
+                    },
                 }
             }
-            Err(failure) => {
-                self.failure = Some(failure);
-                self.unsent_points += points;
-            }
+            Err(failure) => failure,
+        };
+        self.unsent_points += points;
+        self.failed_requests += 1;
+        if self.failure.is_none() {
+            self.failure = Some(failure.text);
         }
+        Some(failure.kind)
     }
 }
 

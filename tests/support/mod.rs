@@ -136,13 +136,18 @@ impl Reply {
 type Responder = dyn Fn(&Recorded, usize) -> Reply + Send + Sync;
 
 /// An HTTP server on 127.0.0.1 that answers like the metrics ingest API and records requests.
+/// Several threads answer, so that requests in flight at once are answered at once.
 pub struct FakeDynatrace {
     server: Arc<tiny_http::Server>,
     stopping: Arc<AtomicBool>,
     requests: Arc<Mutex<Vec<Recorded>>>,
-    thread: Option<JoinHandle<()>>,
+    in_flight: Arc<Mutex<(usize, usize)>>,
+    threads: Vec<JoinHandle<()>>,
     url: String,
 }
+
+/// Threads answering requests.
+const ANSWERING_THREADS: usize = 8;
 
 impl FakeDynatrace {
     /// Answers every request with `respond(request, index)`, `index` counting from 0.
@@ -152,59 +157,79 @@ impl FakeDynatrace {
         let port = server.server_addr().to_ip().expect("an IP address").port();
         let stopping = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let thread = {
-            let (server, stopping, requests) = (server.clone(), stopping.clone(), requests.clone());
-            std::thread::spawn(move || loop {
-                let mut request = match server.recv() {
-                    Ok(request) => request,
-                    Err(_) if stopping.load(Ordering::SeqCst) => return,
-                    Err(_) => continue,
-                };
-                let mut body_bytes = Vec::new();
-                request
-                    .as_reader()
-                    .read_to_end(&mut body_bytes)
-                    .expect("a readable request body");
-                let recorded = Recorded {
-                    method: request.method().to_string(),
-                    path: request.url().to_owned(),
-                    headers: request
-                        .headers()
-                        .iter()
-                        .map(|h| {
-                            (
-                                h.field.as_str().as_str().to_ascii_lowercase(),
-                                h.value.as_str().to_owned(),
-                            )
-                        })
-                        .collect(),
-                    body: String::from_utf8_lossy(&body_bytes).into_owned(),
-                    body_bytes,
-                };
-                let index = {
-                    let mut all = requests.lock().unwrap();
-                    all.push(recorded.clone());
-                    all.len() - 1
-                };
-                let reply = respond(&recorded, index);
-                let mut response =
-                    tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
-                for (name, value) in &reply.headers {
-                    response = response.with_header(
-                        tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
-                            .expect("a valid header"),
-                    );
-                }
-                let _ = request.respond(response);
+        let in_flight = Arc::new(Mutex::new((0, 0)));
+        let threads = (0..ANSWERING_THREADS)
+            .map(|_| {
+                let (server, stopping, requests) =
+                    (server.clone(), stopping.clone(), requests.clone());
+                let (respond, in_flight) = (respond.clone(), in_flight.clone());
+                std::thread::spawn(move || loop {
+                    let mut request = match server.recv() {
+                        Ok(request) => request,
+                        Err(_) if stopping.load(Ordering::SeqCst) => return,
+                        Err(_) => continue,
+                    };
+                    if stopping.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    {
+                        let mut counts = in_flight.lock().unwrap();
+                        counts.0 += 1;
+                        counts.1 = counts.1.max(counts.0);
+                    }
+                    let mut body_bytes = Vec::new();
+                    request
+                        .as_reader()
+                        .read_to_end(&mut body_bytes)
+                        .expect("a readable request body");
+                    let recorded = Recorded {
+                        method: request.method().to_string(),
+                        path: request.url().to_owned(),
+                        headers: request
+                            .headers()
+                            .iter()
+                            .map(|h| {
+                                (
+                                    h.field.as_str().as_str().to_ascii_lowercase(),
+                                    h.value.as_str().to_owned(),
+                                )
+                            })
+                            .collect(),
+                        body: String::from_utf8_lossy(&body_bytes).into_owned(),
+                        body_bytes,
+                    };
+                    let index = {
+                        let mut all = requests.lock().unwrap();
+                        all.push(recorded.clone());
+                        all.len() - 1
+                    };
+                    let reply = respond(&recorded, index);
+                    let mut response =
+                        tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+                    for (name, value) in &reply.headers {
+                        response = response.with_header(
+                            tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
+                                .expect("a valid header"),
+                        );
+                    }
+                    in_flight.lock().unwrap().0 -= 1;
+                    let _ = request.respond(response);
+                })
             })
-        };
+            .collect();
         FakeDynatrace {
             server,
             stopping,
             requests,
-            thread: Some(thread),
+            in_flight,
+            threads,
             url: format!("http://127.0.0.1:{port}"),
         }
+    }
+
+    /// The most requests that were being answered at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.lock().unwrap().1
     }
 
     /// Accepts every line of every request, and every OTLP data point.
@@ -259,8 +284,10 @@ impl FakeDynatrace {
 impl Drop for FakeDynatrace {
     fn drop(&mut self) {
         self.stopping.store(true, Ordering::SeqCst);
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
+        for _ in &self.threads {
+            self.server.unblock();
+        }
+        for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
     }

@@ -1,17 +1,21 @@
 //! One entry of a JSON document: a metric or a histogram, read on its own so that a bad entry is
-//! refused alone, with its JSON path.
+//! refused alone, with its JSON path. Strings are borrowed from the document where they need no
+//! unescaping, and a metric is written into a reused [`Metric`], so that reading an entry
+//! allocates nothing in the common case.
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::{Map, Value as Json};
 
+use super::fields::{Pairs, Timestamp};
 use crate::histogram::{self, Aggregator};
-use crate::model::{set_pair, Buckets, Code, Histogram, Metadata, Metric, Origin, Problem, Value};
+use crate::model::{Buckets, Code, Histogram, Metadata, Metric, Origin, Problem, Value};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct JsonMetric {
-    name: String,
+pub(super) struct JsonMetric<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
     #[serde(rename = "type")]
     kind: Option<JsonKind>,
     value: Option<f64>,
@@ -19,12 +23,16 @@ struct JsonMetric {
     max: Option<f64>,
     sum: Option<f64>,
     count: Option<u64>,
-    #[serde(default)]
-    dimensions: Map<String, Json>,
-    timestamp: Option<JsonTimestamp>,
-    unit: Option<String>,
-    description: Option<String>,
-    display_name: Option<String>,
+    #[serde(borrow, default)]
+    dimensions: Pairs<'a>,
+    #[serde(borrow)]
+    timestamp: Option<Timestamp<'a>>,
+    #[serde(borrow)]
+    unit: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    description: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    display_name: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -36,20 +44,13 @@ enum JsonKind {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum JsonTimestamp {
-    Millis(i64),
-    Text(String),
-}
-
-#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct JsonHistogram {
+struct JsonHistogram<'a> {
     name: String,
     unit: Option<String>,
     description: Option<String>,
-    #[serde(default)]
-    attributes: Map<String, Json>,
+    #[serde(borrow, default)]
+    attributes: Pairs<'a>,
     samples: Option<Vec<f64>>,
     bounds: Option<Vec<f64>>,
     counts: Option<Vec<u64>>,
@@ -58,25 +59,109 @@ struct JsonHistogram {
     max: Option<f64>,
 }
 
+/// Turns a metric entry into `metric` (its buffers reused) and returns its metadata, if any.
+pub(super) fn json_metric(
+    entry: JsonMetric,
+    shared_dimensions: &[(String, String)],
+    origin: &Origin,
+    metric: &mut Metric,
+) -> Result<Option<Metadata>, Problem> {
+    let value = value(&entry).map_err(malformed)?;
+    let timestamp = entry
+        .timestamp
+        .as_ref()
+        .map(Timestamp::millis)
+        .transpose()
+        .map_err(malformed)?;
+    metric.key.clear();
+    metric.key.push_str(&entry.name);
+    metric.prefixed = true;
+    metric.value = value;
+    metric.timestamp = timestamp;
+    metric.origin.clone_from(origin);
+    set_pairs(
+        &mut metric.dimensions,
+        shared_dimensions
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(entry.dimensions.0.iter().map(|(k, v)| (&**k, &**v))),
+    );
+    let has_metadata =
+        entry.unit.is_some() || entry.description.is_some() || entry.display_name.is_some();
+    Ok(has_metadata.then(|| Metadata {
+        key: entry.name.into_owned(),
+        prefixed: true,
+        payload_type: value.payload_type(),
+        unit: entry.unit.map(Cow::into_owned),
+        description: entry.description.map(Cow::into_owned),
+        display_name: entry.display_name.map(Cow::into_owned),
+        origin: origin.clone(),
+    }))
+}
+
+fn value(entry: &JsonMetric) -> Result<Value, String> {
+    let has_summary_fields =
+        entry.min.is_some() || entry.max.is_some() || entry.sum.is_some() || entry.count.is_some();
+    let kind = match entry.kind {
+        Some(kind) => kind,
+        None if has_summary_fields && entry.value.is_none() => JsonKind::Summary,
+        None => JsonKind::Gauge,
+    };
+    match kind {
+        JsonKind::Gauge | JsonKind::Count => {
+            if has_summary_fields {
+                return Err(
+                    "min/max/sum/count belong to a summary: set \"type\": \"summary\" and drop \
+                     \"value\""
+                        .into(),
+                );
+            }
+            let value = entry
+                .value
+                .ok_or("`value` is missing: give a number, e.g. \"value\": 42")?;
+            Ok(match kind {
+                JsonKind::Count => Value::Count(value),
+                _ => Value::Gauge(value),
+            })
+        }
+        JsonKind::Summary => {
+            if entry.value.is_some() {
+                return Err("a summary has min, max, sum and count, not `value`".into());
+            }
+            match (entry.min, entry.max, entry.sum, entry.count) {
+                (Some(min), Some(max), Some(sum), Some(count)) => Ok(Value::Summary {
+                    min,
+                    max,
+                    sum,
+                    count,
+                }),
+                _ => Err("a summary needs all of min, max, sum and count".into()),
+            }
+        }
+    }
+}
+
 pub(super) fn json_histogram(
-    entry: &RawValue,
+    raw: &[u8],
     shared_dimensions: &[(String, String)],
     origin: Origin,
 ) -> Result<Histogram, Problem> {
-    let raw: JsonHistogram =
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(entry.get()))
-            .map_err(|e| malformed(describe_json_error(&e)))?;
-    let buckets = histogram_buckets(&raw)
-        .map_err(|reason| Problem::new(Code::InputMalformed, reason))?
+    let entry: JsonHistogram = parse(raw)?;
+    let buckets = histogram_buckets(&entry)
+        .map_err(malformed)?
         .map_err(|reason| Problem::new(Code::HistogramInvalid, reason))?;
-    let mut attributes = shared_dimensions.to_vec();
-    for (key, value) in json_dimensions(&raw.attributes).map_err(malformed)? {
-        set_pair(&mut attributes, key, value);
-    }
+    let mut attributes = Vec::new();
+    set_pairs(
+        &mut attributes,
+        shared_dimensions
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(entry.attributes.0.iter().map(|(k, v)| (&**k, &**v))),
+    );
     Ok(Histogram {
-        name: raw.name,
-        unit: raw.unit,
-        description: raw.description,
+        name: entry.name,
+        unit: entry.unit,
+        description: entry.description,
         attributes,
         buckets,
         origin,
@@ -85,14 +170,14 @@ pub(super) fn json_histogram(
 
 /// The outer error is a histogram that does not say what it is; the inner one data that
 /// Dynatrace would refuse.
-fn histogram_buckets(raw: &JsonHistogram) -> Result<Result<Buckets, String>, String> {
-    match (&raw.samples, &raw.counts) {
+fn histogram_buckets(entry: &JsonHistogram) -> Result<Result<Buckets, String>, String> {
+    match (&entry.samples, &entry.counts) {
         (Some(values), None) => {
-            if raw.sum.is_some() || raw.min.is_some() || raw.max.is_some() {
+            if entry.sum.is_some() || entry.min.is_some() || entry.max.is_some() {
                 return Err("with `samples`, sum, min and max are computed; leave them out".into());
             }
             Ok(
-                Aggregator::new(raw.bounds.clone()).and_then(|mut aggregator| {
+                Aggregator::new(entry.bounds.clone()).and_then(|mut aggregator| {
                     for &value in values {
                         aggregator.record(value);
                     }
@@ -101,19 +186,19 @@ fn histogram_buckets(raw: &JsonHistogram) -> Result<Result<Buckets, String>, Str
             )
         }
         (None, Some(counts)) => {
-            let bounds = raw
+            let bounds = entry
                 .bounds
                 .clone()
                 .ok_or("pre-bucketed `counts` need their `bounds` (one fewer than counts)")?;
-            let sum = raw
+            let sum = entry
                 .sum
                 .ok_or("pre-bucketed `counts` need `sum` (Dynatrace drops a point without one)")?;
             Ok(histogram::from_buckets(
                 bounds,
                 counts.clone(),
                 sum,
-                raw.min,
-                raw.max,
+                entry.min,
+                entry.max,
             ))
         }
         (Some(_), Some(_)) => {
@@ -125,13 +210,28 @@ fn histogram_buckets(raw: &JsonHistogram) -> Result<Result<Buckets, String>, Str
     }
 }
 
+/// Parses an entry; when that fails, says which field is wrong.
+fn parse<'a, T: Deserialize<'a>>(raw: &'a [u8]) -> Result<T, Problem> {
+    serde_json::from_slice(raw).map_err(|_| why_not::<T>(raw))
+}
+
+/// Why `raw` is not a `T`: the entry parsed again, tracking the path to the wrong field.
+pub(super) fn why_not<'a, T: Deserialize<'a>>(raw: &'a [u8]) -> Problem {
+    let mut deserializer = serde_json::Deserializer::from_slice(raw);
+    let reason = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Ok(_) => "the entry could not be read".to_owned(),
+        Err(error) => describe_json_error(&error),
+    };
+    malformed(reason)
+}
+
 fn malformed(reason: String) -> Problem {
     Problem::new(Code::InputMalformed, reason)
 }
 
 /// `` `dimensions.team`: invalid type ... `` without serde_json's line and column, which count
 /// within the entry rather than the file; the JSON path locates it instead.
-pub(super) fn describe_json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+fn describe_json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
     let message = e.inner().to_string();
     let message = match e.inner().line() {
         0 => message.as_str(),
@@ -145,120 +245,44 @@ pub(super) fn describe_json_error(e: &serde_path_to_error::Error<serde_json::Err
     }
 }
 
-pub(super) fn json_metric(
-    entry: &RawValue,
-    shared_dimensions: &[(String, String)],
-    origin: Origin,
-) -> Result<(Metric, Option<Metadata>), Problem> {
-    metric_fields(entry, shared_dimensions, origin).map_err(malformed)
+/// The document's `dimensions` (an object of string, number or boolean values) as pairs.
+pub(super) fn json_dimensions(raw: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let pairs: Pairs = serde_json::from_slice(raw).map_err(|e| {
+        let message = e.to_string();
+        message
+            .rsplit_once(" at line ")
+            .map_or(message.clone(), |(m, _)| m.to_owned())
+    })?;
+    let mut owned = Vec::new();
+    set_pairs(
+        &mut owned,
+        pairs.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
+    );
+    Ok(owned)
 }
 
-fn metric_fields(
-    entry: &RawValue,
-    shared_dimensions: &[(String, String)],
-    origin: Origin,
-) -> Result<(Metric, Option<Metadata>), String> {
-    let raw: JsonMetric =
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(entry.get()))
-            .map_err(|e| describe_json_error(&e))?;
-    let has_summary_fields =
-        raw.min.is_some() || raw.max.is_some() || raw.sum.is_some() || raw.count.is_some();
-    let kind = match raw.kind {
-        Some(kind) => kind,
-        None if has_summary_fields && raw.value.is_none() => JsonKind::Summary,
-        None => JsonKind::Gauge,
-    };
-    let value = match kind {
-        JsonKind::Gauge | JsonKind::Count => {
-            if has_summary_fields {
-                return Err(
-                    "min/max/sum/count belong to a summary: set \"type\": \"summary\" and drop \
-                     \"value\""
-                        .into(),
-                );
-            }
-            let value = raw
-                .value
-                .ok_or("`value` is missing: give a number, e.g. \"value\": 42")?;
-            match kind {
-                JsonKind::Count => Value::Count(value),
-                _ => Value::Gauge(value),
-            }
+/// Sets `pairs` to `items`, a later key taking the value in its first place, reusing the
+/// strings already in `pairs`.
+fn set_pairs<'a>(
+    pairs: &mut Vec<(String, String)>,
+    items: impl Iterator<Item = (&'a str, &'a str)>,
+) {
+    let mut len = 0;
+    for (key, value) in items {
+        if let Some(existing) = pairs[..len].iter_mut().find(|(k, _)| k == key) {
+            existing.1.clear();
+            existing.1.push_str(value);
+            continue;
         }
-        JsonKind::Summary => {
-            if raw.value.is_some() {
-                return Err("a summary has min, max, sum and count, not `value`".into());
-            }
-            match (raw.min, raw.max, raw.sum, raw.count) {
-                (Some(min), Some(max), Some(sum), Some(count)) => Value::Summary {
-                    min,
-                    max,
-                    sum,
-                    count,
-                },
-                _ => return Err("a summary needs all of min, max, sum and count".into()),
-            }
+        if len == pairs.len() {
+            pairs.push((String::new(), String::new()));
         }
-    };
-    let timestamp = raw.timestamp.map(parse_timestamp).transpose()?;
-    let mut dimensions = shared_dimensions.to_vec();
-    for (key, value) in json_dimensions(&raw.dimensions)? {
-        set_pair(&mut dimensions, key, value);
+        let (k, v) = &mut pairs[len];
+        k.clear();
+        k.push_str(key);
+        v.clear();
+        v.push_str(value);
+        len += 1;
     }
-    let metadata = (raw.unit.is_some() || raw.description.is_some() || raw.display_name.is_some())
-        .then(|| Metadata {
-            key: raw.name.clone(),
-            prefixed: true,
-            payload_type: value.payload_type(),
-            unit: raw.unit,
-            description: raw.description,
-            display_name: raw.display_name,
-            origin: origin.clone(),
-        });
-    let metric = Metric {
-        key: raw.name,
-        prefixed: true,
-        dimensions,
-        value,
-        timestamp,
-        origin,
-    };
-    Ok((metric, metadata))
-}
-
-pub(super) fn json_dimensions(map: &Map<String, Json>) -> Result<Vec<(String, String)>, String> {
-    map.iter()
-        .map(|(key, value)| {
-            let text = match value {
-                Json::String(s) => s.clone(),
-                Json::Number(n) => n.to_string(),
-                Json::Bool(b) => b.to_string(),
-                _ => {
-                    return Err(format!(
-                        "dimension `{key}` must be a string, number or boolean, not {value}"
-                    ))
-                }
-            };
-            Ok((key.clone(), text))
-        })
-        .collect()
-}
-
-fn parse_timestamp(timestamp: JsonTimestamp) -> Result<i64, String> {
-    match timestamp {
-        JsonTimestamp::Millis(ms) => Ok(ms),
-        JsonTimestamp::Text(text) => {
-            let time = humantime::parse_rfc3339(&text).map_err(|_| {
-                format!(
-                    "timestamp `{text}` is neither UTC milliseconds since 1970 nor an RFC 3339 \
-                     UTC time such as 2026-11-22T08:00:00Z"
-                )
-            })?;
-            let since_epoch = time
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_err(|_| format!("timestamp `{text}` is before 1970"))?;
-            i64::try_from(since_epoch.as_millis())
-                .map_err(|_| format!("timestamp `{text}` is too far in the future"))
-        }
-    }
+    pairs.truncate(len);
 }

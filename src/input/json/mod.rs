@@ -1,197 +1,238 @@
 //! `--input`: a JSON document, either the guide's list `[{"name": .., "value": ..}]` or the
-//! object form `{"dimensions": .., "metrics": [..], "histograms": [..]}`. A document that is not
-//! JSON stops the run; a bad entry is refused with its JSON path and the others are read.
+//! object form `{"dimensions": .., "metrics": [..], "histograms": [..]}`, read entry by entry as
+//! it streams in. A document that does not start as one of the two stops the run before anything
+//! is sent; a bad entry is refused with its JSON path and the others are read; a document that
+//! breaks off is refused from there on, with the line and column, after what came before.
 
+use std::io::{BufRead, Read};
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::{Map, Value as Json};
-
 use super::Sink;
-use entry::{describe_json_error, json_dimensions, json_histogram, json_metric};
+use crate::model::{Code, Metric, Origin, Position, Refusal, Value};
+use entry::{json_dimensions, json_histogram, json_metric, why_not, JsonMetric};
+use stream::{raw_extent, JsonStream, Parsed, StreamError};
 
 mod entry;
-use crate::model::{Origin, Position};
+mod fields;
+mod stream;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonDocument<'a> {
-    #[serde(borrow, default)]
-    metrics: Vec<&'a RawValue>,
-    #[serde(borrow, default)]
-    histograms: Vec<&'a RawValue>,
-    #[serde(default)]
-    dimensions: Map<String, Json>,
-}
-
-pub fn read(name: &Arc<str>, text: &str, sink: &mut dyn Sink) -> Result<()> {
-    let not_json = || {
-        format!("{name} is not valid JSON (expected a list of metrics or {{\"metrics\": [...]}})")
-    };
-    // Entries stay raw until each is read on its own, so that one bad entry is refused alone.
-    let (entries, histograms, shared_dimensions, path) = match text.trim_start().chars().next() {
-        Some('[') => {
-            let entries: Vec<&RawValue> = serde_json::from_str(text).with_context(not_json)?;
-            (entries, Vec::new(), Map::new(), "$")
-        }
-        Some('{') => {
-            serde_json::from_str::<&RawValue>(text).with_context(not_json)?;
-            let document: JsonDocument =
-                serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
-                    .map_err(|e| anyhow::anyhow!("{name}: {}", describe_json_error(&e)))?;
-            (
-                document.metrics,
-                document.histograms,
-                document.dimensions,
-                "$.metrics",
+/// Checks that `reader` starts as a JSON list or object (after whitespace and a byte order
+/// mark), without consuming anything: a file that is not JSON at all is a usage error.
+pub fn check_start(name: &str, reader: &mut impl BufRead) -> anyhow::Result<()> {
+    let start = reader.fill_buf()?;
+    let text = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
+    let mut tokens = text.iter().filter(|b| !b.is_ascii_whitespace());
+    let plausible = matches!(
+        (tokens.next(), tokens.next()),
+        (Some(b'{'), Some(b'"' | b'}') | None)
+            | (
+                Some(b'['),
+                Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' | b']') | None
             )
-        }
-        _ => {
-            serde_json::from_str::<&RawValue>(text).with_context(not_json)?;
-            bail!("{name}: expected a JSON list of metrics or an object {{\"metrics\": [...]}}")
-        }
-    };
-    let shared = json_dimensions(&shared_dimensions)
-        .map_err(|e| anyhow::anyhow!("{name} $.dimensions: {e}"))?;
-    for (index, entry) in entries.into_iter().enumerate() {
-        let at = Position::Entry {
-            path,
-            index: index as u64,
-        };
-        let origin = Origin::new(name, at);
-        match json_metric(entry, &shared, origin.clone()) {
-            Ok((metric, metadata)) => {
-                if let Some(metadata) = metadata {
-                    sink.metadata(&metadata);
-                }
-                sink.metric(&metric);
-            }
-            Err(problem) => sink.refused(problem.at(&origin)),
-        }
-    }
-    for (index, entry) in histograms.into_iter().enumerate() {
-        let at = Position::Entry {
-            path: "$.histograms",
-            index: index as u64,
-        };
-        let origin = Origin::new(name, at);
-        match json_histogram(entry, &shared, origin.clone()) {
-            Ok(histogram) => sink.histogram(histogram),
-            Err(problem) => sink.histogram_refused(problem.at(&origin)),
-        }
+    );
+    if !plausible {
+        anyhow::bail!(
+            "{name} is not valid JSON (expected a list of metrics or {{\"metrics\": [...]}})"
+        );
     }
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::histogram;
-    use crate::input::Collected;
-    use crate::model::{Code, Value};
+pub fn read(name: &Arc<str>, reader: impl Read, sink: &mut dyn Sink) {
+    let mut document = Document {
+        name,
+        stream: JsonStream::new(reader),
+        shared: Vec::new(),
+        entries_seen: false,
+        metric: Metric {
+            key: String::new(),
+            prefixed: true,
+            dimensions: Vec::new(),
+            value: Value::Gauge(0.0),
+            timestamp: None,
+            origin: Origin::whole(Arc::clone(name)),
+        },
+    };
+    let read = match document.stream.peek() {
+        Ok(Some(b'[')) => document.list("$", sink),
+        Ok(Some(b'{')) => document.object(sink),
+        Ok(_) => Err(StreamError::Syntax {
+            line: 1,
+            column: 1,
+            message: "expected a list of metrics or {\"metrics\": [...]}".into(),
+        }),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = read {
+        let (line, _) = document.stream.position();
+        sink.refused(Refusal {
+            origin: Origin::new(name, Position::Line(line)),
+            code: Code::InputMalformed,
+            reason: format!("{name} stops here: {error}; what came before was read"),
+        });
+    }
+}
 
-    fn json(text: &str) -> Collected {
-        let mut sink = Collected::default();
-        read(&Arc::from("m.json"), text, &mut sink).unwrap();
-        sink
+/// The next metric entry, read straight from the text; an entry that is JSON but not a metric
+/// is the reason why not, with the path to the wrong field.
+fn metric_entry(slice: &[u8], eof: bool) -> Parsed<Result<JsonMetric<'_>, crate::model::Problem>> {
+    let mut entries = serde_json::Deserializer::from_slice(slice).into_iter::<JsonMetric>();
+    match entries.next() {
+        // An object or a list ends with its closing bracket: nothing can follow that is part of
+        // it.
+        Some(Ok(entry)) => Parsed::Done(Ok(entry), entries.byte_offset()),
+        Some(Err(error)) if error.classify() == serde_json::error::Category::Data => {
+            match raw_extent(slice, eof) {
+                Parsed::Done((start, len), taken) => Parsed::Done(
+                    Err(why_not::<JsonMetric>(&slice[start..start + len])),
+                    taken,
+                ),
+                Parsed::More => Parsed::More,
+                Parsed::Failed(error) => Parsed::Failed(error),
+            }
+        }
+        Some(Err(error)) => Parsed::Failed(error),
+        None => Parsed::More,
+    }
+}
+
+struct Document<'a, R> {
+    name: &'a Arc<str>,
+    stream: JsonStream<R>,
+    /// The document's `dimensions`, under every entry's own.
+    shared: Vec<(String, String)>,
+    entries_seen: bool,
+    /// Reused for every metric entry.
+    metric: Metric,
+}
+
+impl<R: Read> Document<'_, R> {
+    fn object(&mut self, sink: &mut dyn Sink) -> Result<(), StreamError> {
+        self.stream.bump();
+        let mut first = true;
+        while !sink.stopped() {
+            match self.stream.peek()? {
+                Some(b'}') => {
+                    self.stream.bump();
+                    return Ok(());
+                }
+                Some(b',') if !first => self.stream.bump(),
+                _ if first => {}
+                _ => return Err(self.unexpected("`,` or `}` after a field of the document")),
+            }
+            first = false;
+            let key = self
+                .stream
+                .value(|raw| serde_json::from_slice::<String>(raw).ok())?;
+            let Some(key) = key else {
+                return Err(self.unexpected("a field name in quotes"));
+            };
+            if self.stream.peek()? != Some(b':') {
+                return Err(self.unexpected("`:` after a field name"));
+            }
+            self.stream.bump();
+            match key.as_str() {
+                "metrics" => self.list("$.metrics", sink)?,
+                "histograms" => self.list("$.histograms", sink)?,
+                "dimensions" => self.dimensions(sink)?,
+                other => {
+                    self.stream.value(|_| ())?;
+                    self.refuse_field(
+                        sink,
+                        other,
+                        format!(
+                            "unknown field `{other}`, expected `metrics`, `histograms` or \
+                             `dimensions`; it was left out"
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
-    #[test]
-    fn the_guides_list_is_valid_as_it_stands() {
-        let inputs = json(r#"[{"name": "metric1", "value": 42}]"#);
-        assert_eq!(inputs.metrics.len(), 1);
-        assert_eq!(inputs.metrics[0].key, "metric1");
-        assert_eq!(inputs.metrics[0].value, Value::Gauge(42.0));
-        assert_eq!(inputs.metrics[0].origin.to_string(), "m.json $[0]");
+    fn dimensions(&mut self, sink: &mut dyn Sink) -> Result<(), StreamError> {
+        match self.stream.value(json_dimensions)? {
+            Err(reason) => self.refuse_field(sink, "dimensions", reason),
+            Ok(_) if self.entries_seen => self.refuse_field(
+                sink,
+                "dimensions",
+                "`dimensions` comes after entries it should apply to, which were read without \
+                 it: put `dimensions` first in the document"
+                    .into(),
+            ),
+            Ok(shared) => self.shared = shared,
+        }
+        Ok(())
     }
 
-    #[test]
-    fn object_form_with_all_fields() {
-        let inputs = json(
-            r#"{"dimensions": {"team": "a", "run": 7},
-                "metrics": [
-                  {"name": "latency", "type": "summary", "min": 1, "max": 9, "sum": 30, "count": 5,
-                   "dimensions": {"team": "b"}, "unit": "MilliSecond", "description": "p"},
-                  {"name": "errors", "type": "count", "value": 3, "timestamp": "2026-11-22T08:00:00Z"}
-                ]}"#,
-        );
-        assert!(inputs.refusals.is_empty(), "{:?}", inputs.refusals);
-        assert_eq!(
-            inputs.metrics[0].dimensions,
-            vec![("team".into(), "b".into()), ("run".into(), "7".into())]
-        );
-        assert_eq!(inputs.metrics[1].value, Value::Count(3.0));
-        assert_eq!(inputs.metrics[1].timestamp, Some(1_795_334_400_000));
-        assert_eq!(inputs.metadata.len(), 1);
-        assert_eq!(inputs.metadata[0].unit.as_deref(), Some("MilliSecond"));
+    fn list(&mut self, path: &'static str, sink: &mut dyn Sink) -> Result<(), StreamError> {
+        if self.stream.peek()? != Some(b'[') {
+            self.stream.value(|_| ())?;
+            let field = path.trim_start_matches("$.");
+            self.refuse_field(sink, field, format!("`{field}` must be a list"));
+            return Ok(());
+        }
+        self.stream.bump();
+        let mut index = 0u64;
+        while !sink.stopped() {
+            match self.stream.peek()? {
+                Some(b']') => {
+                    self.stream.bump();
+                    return Ok(());
+                }
+                Some(b',') if index > 0 => self.stream.bump(),
+                _ if index == 0 => {}
+                _ => return Err(self.unexpected("`,` or `]` after an entry")),
+            }
+            let origin = Origin::new(self.name, Position::Entry { path, index });
+            self.entries_seen = true;
+            let (shared, metric) = (&self.shared, &mut self.metric);
+            if path == "$.histograms" {
+                self.stream
+                    .value(|raw| match json_histogram(raw, shared, origin.clone()) {
+                        Ok(histogram) => sink.histogram(histogram),
+                        Err(problem) => sink.histogram_refused(problem.at(&origin)),
+                    })?;
+            } else {
+                self.stream.parse_with(|slice, eof| {
+                    let (read, taken) = match metric_entry(slice, eof) {
+                        Parsed::Done(read, taken) => (read, taken),
+                        Parsed::More => return Parsed::More,
+                        Parsed::Failed(error) => return Parsed::Failed(error),
+                    };
+                    let read = read.and_then(|entry| json_metric(entry, shared, &origin, metric));
+                    match read {
+                        Ok(metadata) => {
+                            if let Some(metadata) = metadata {
+                                sink.metadata(&metadata);
+                            }
+                            sink.metric(metric);
+                        }
+                        Err(problem) => sink.refused(problem.at(&origin)),
+                    }
+                    Parsed::Done((), taken)
+                })?;
+            }
+            index += 1;
+        }
+        Ok(())
     }
 
-    #[test]
-    fn bad_entries_are_refused_with_their_path_and_the_rest_kept() {
-        let inputs = json(
-            r#"[{"name": "ok", "value": 1},
-                {"name": "text", "value": "42"},
-                {"name": "typo", "value": 1, "dimension": {}},
-                {"name": "half", "type": "summary", "min": 1}]"#,
-        );
-        assert_eq!(inputs.metrics.len(), 1);
-        let errors = inputs.refusal_texts();
-        assert!(
-            errors[0].starts_with("m.json $[1] `value`: invalid type: string \"42\""),
-            "{errors:?}"
-        );
-        assert!(
-            errors[1].contains("unknown field `dimension`"),
-            "{errors:?}"
-        );
-        assert!(
-            errors[2].contains("needs all of min, max, sum and count"),
-            "{errors:?}"
-        );
-        assert!(inputs
-            .refusals
-            .iter()
-            .all(|r| r.code == Code::InputMalformed));
+    fn refuse_field(&self, sink: &mut dyn Sink, field: &str, reason: String) {
+        sink.refused(Refusal {
+            origin: Origin::new(self.name, Position::Path(Arc::from(format!("$.{field}")))),
+            code: Code::InputMalformed,
+            reason,
+        });
     }
 
-    #[test]
-    fn histograms_from_samples_or_buckets() {
-        let inputs = json(
-            r#"{"dimensions": {"team": "a"},
-                "histograms": [
-                  {"name": "latency", "unit": "ms", "samples": [1, 2.5], "attributes": {"m": "GET"}},
-                  {"name": "pre", "bounds": [10], "counts": [1, 2], "sum": 25, "min": 1, "max": 12},
-                  {"name": "nosum", "bounds": [10], "counts": [1, 2]},
-                  {"name": "text", "samples": [1, "x"]},
-                  {"name": "empty", "samples": []}
-                ]}"#,
-        );
-        assert_eq!(inputs.histograms.len(), 2);
-        assert_eq!(
-            inputs.histograms[0].attributes,
-            vec![("team".into(), "a".into()), ("m".into(), "GET".into())]
-        );
-        let buckets = &inputs.histograms[0].buckets;
-        assert_eq!((buckets.count, buckets.sum), (2, 3.5));
-        assert_eq!(buckets.bounds, histogram::DEFAULT_BOUNDS.to_vec());
-        let errors = inputs.refusal_texts();
-        assert!(
-            errors[0].starts_with("m.json $.histograms[2] pre-bucketed `counts` need `sum`"),
-            "{errors:?}"
-        );
-        assert!(
-            errors[1].starts_with("m.json $.histograms[3] `samples[1]`: invalid type"),
-            "{errors:?}"
-        );
-        assert_eq!(inputs.histogram_refusals[2].code, Code::HistogramInvalid);
-    }
-
-    #[test]
-    fn unparseable_json_stops_the_run() {
-        let mut sink = Collected::default();
-        let err = read(&Arc::from("m.json"), "[{", &mut sink).unwrap_err();
-        assert!(format!("{err:#}").starts_with("m.json is not valid JSON"));
+    fn unexpected(&self, expected: &str) -> StreamError {
+        let (line, column) = self.stream.position();
+        StreamError::Syntax {
+            line,
+            column,
+            message: format!("expected {expected}"),
+        }
     }
 }

@@ -1,0 +1,358 @@
+//! Encoding metrics to Dynatrace line protocol, with every check the server would otherwise
+//! make after the fact. A line that would be refused is refused here, with the reason, and is
+//! never sent.
+
+use std::fmt::Write;
+
+use crate::config::EncodeSettings;
+use crate::model::{Capped, Code, Metric, Origin, Problem, Warning};
+use crate::normalize;
+use payload::{check_timestamp, write_payload};
+use smallvec::SmallVec;
+
+mod metadata;
+mod payload;
+
+pub const MAX_DIMENSIONS: usize = 50;
+pub const MAX_LINE_CHARS: usize = 50_000;
+pub const MAX_PAST_MS: i64 = 60 * 60 * 1000;
+pub const MAX_FUTURE_MS: i64 = 10 * 60 * 1000;
+
+/// Dimensions after normalisation: key, and value escaped for the line.
+type Dimensions = Vec<(String, String)>;
+
+pub struct LineEncoder {
+    key_prefix: String,
+    default_dimensions: Dimensions,
+    context_dimensions: Dimensions,
+    /// Metadata lines sent so far, by key: only the first for a key counts.
+    metadata_sent: Vec<(String, String)>,
+    /// Reused for every line: the key as written, and the metric's own dimensions normalised
+    /// (`own` holds ranges into `own_text`).
+    written: String,
+    own_text: String,
+    own: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+}
+
+/// Which layer a merged dimension comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layer {
+    Default,
+    Own,
+    Context,
+}
+
+impl LineEncoder {
+    pub fn new(settings: &EncodeSettings) -> LineEncoder {
+        LineEncoder {
+            key_prefix: settings.key_prefix.clone(),
+            default_dimensions: normalized_dimensions(&settings.default_dimensions),
+            context_dimensions: normalized_dimensions(&settings.static_dimensions),
+            metadata_sent: Vec::new(),
+            written: String::new(),
+            own_text: String::new(),
+            own: Vec::new(),
+        }
+    }
+
+    /// The line for `metric`; `now_ms` is the clock the timestamp window is checked against.
+    pub fn metric(
+        &mut self,
+        metric: &Metric,
+        now_ms: i64,
+        warnings: &mut Capped<Warning>,
+    ) -> Result<String, Problem> {
+        let mut line = String::new();
+        self.write_metric(metric, now_ms, warnings, &mut line)?;
+        Ok(line)
+    }
+
+    /// Writes the line for `metric` onto `out`, without its line break; on a refusal `out` is
+    /// as it was.
+    pub fn write_metric(
+        &mut self,
+        metric: &Metric,
+        now_ms: i64,
+        warnings: &mut Capped<Warning>,
+        out: &mut String,
+    ) -> Result<(), Problem> {
+        let start = out.len();
+        let written = self.write(metric, now_ms, warnings, out);
+        if written.is_err() {
+            out.truncate(start);
+        }
+        written
+    }
+
+    fn write(
+        &mut self,
+        metric: &Metric,
+        now_ms: i64,
+        warnings: &mut Capped<Warning>,
+        out: &mut String,
+    ) -> Result<(), Problem> {
+        let start = out.len();
+        self.key(&metric.key, metric.prefixed, &metric.origin, warnings, out)?;
+        if let Some(timestamp) = metric.timestamp {
+            check_timestamp(timestamp, now_ms)?;
+        }
+        self.own_dimensions(metric, warnings);
+        let merged = self.merge(metric, warnings);
+        if merged.len() > MAX_DIMENSIONS {
+            return Err(Problem::new(
+                Code::TooManyDimensions,
+                format!(
+                    "{} dimensions (with the Keptn and default ones); at most {MAX_DIMENSIONS} are allowed",
+                    merged.len()
+                ),
+            ));
+        }
+        for (key, value, _) in merged {
+            out.push(',');
+            out.push_str(key);
+            out.push('=');
+            out.push_str(value);
+        }
+        out.push(' ');
+        write_payload(&metric.value, out)?;
+        if let Some(timestamp) = metric.timestamp {
+            let _ = write!(out, " {timestamp}");
+        }
+        let length = out.len() - start;
+        if length > MAX_LINE_CHARS && out[start..].chars().count() > MAX_LINE_CHARS {
+            return Err(Problem::new(
+                Code::LineTooLong,
+                format!(
+                    "the line is {} characters long; at most {MAX_LINE_CHARS} are allowed",
+                    out[start..].chars().count()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Normalises the metric's own dimensions into the reused buffers; a key with nothing left
+    /// and an empty value drop the dimension.
+    fn own_dimensions(&mut self, metric: &Metric, warnings: &mut Capped<Warning>) {
+        self.own_text.clear();
+        self.own.clear();
+        for (raw_key, raw_value) in &metric.dimensions {
+            let key_start = self.own_text.len();
+            if !normalize::write_dimension_key(raw_key, &mut self.own_text) {
+                warnings.push_with(|| Warning {
+                    origin: metric.origin.clone(),
+                    code: Code::DimensionDropped,
+                    text: format!(
+                        "dimension key `{raw_key}` has no valid characters; the dimension was dropped"
+                    ),
+                });
+                continue;
+            }
+            let value_start = self.own_text.len();
+            normalize::write_dimension_value(raw_value, &mut self.own_text);
+            if self.own_text.len() == value_start {
+                self.own_text.truncate(key_start);
+                continue;
+            }
+            let end = self.own_text.len();
+            self.own.push((key_start..value_start, value_start..end));
+        }
+    }
+
+    /// The dimensions of the line, by precedence: default < the metric's own < the Keptn
+    /// context; a later layer's key takes the value in its first place.
+    fn merge<'a>(
+        &'a self,
+        metric: &Metric,
+        warnings: &mut Capped<Warning>,
+    ) -> SmallVec<[(&'a str, &'a str, Layer); 32]> {
+        let pair = |(k, v): &'a (String, String)| (k.as_str(), v.as_str());
+        let own = self.own.iter().map(|(k, v)| {
+            (
+                &self.own_text[k.clone()],
+                &self.own_text[v.clone()],
+                Layer::Own,
+            )
+        });
+        let layers = self
+            .default_dimensions
+            .iter()
+            .map(pair)
+            .map(|(k, v)| (k, v, Layer::Default))
+            .chain(own)
+            .chain(
+                self.context_dimensions
+                    .iter()
+                    .map(pair)
+                    .map(|(k, v)| (k, v, Layer::Context)),
+            );
+        normalize::merge_dimensions(
+            layers,
+            |(key, _, _)| key,
+            |(key, replaced, earlier), (_, value, later)| {
+                if earlier == Layer::Own && later == Layer::Context && replaced != value {
+                    warnings.push_with(|| Warning {
+                        origin: metric.origin.clone(),
+                        code: Code::DimensionOverridden,
+                        text: format!(
+                            "dimension `{key}` comes from the Keptn context; the metric's value \
+                             `{replaced}` was replaced by `{value}`"
+                        ),
+                    });
+                }
+            },
+        )
+    }
+
+    fn key(
+        &mut self,
+        raw: &str,
+        prefixed: bool,
+        origin: &Origin,
+        warnings: &mut Capped<Warning>,
+        out: &mut String,
+    ) -> Result<(), Problem> {
+        let start = out.len();
+        let written = &mut self.written;
+        let changed =
+            normalize::write_full_metric_key(&self.key_prefix, raw, prefixed, written, out)?;
+        if changed {
+            warnings.push_with(|| Warning {
+                origin: origin.clone(),
+                code: Code::MetricKeyNormalized,
+                text: format!(
+                    "metric key `{}` was normalised to `{}`",
+                    self.written,
+                    &out[start..]
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn normalized_dimensions(raw: &[(String, String)]) -> Dimensions {
+    let mut dimensions = Dimensions::new();
+    for (key, value) in raw {
+        let value = normalize::dimension_value(value);
+        if let (Some(key), false) = (normalize::dimension_key(key), value.is_empty()) {
+            crate::model::set_pair(&mut dimensions, key, value);
+        }
+    }
+    dimensions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Origin;
+    use crate::model::Value;
+
+    const NOW: i64 = 1_795_334_400_000;
+
+    fn settings() -> EncodeSettings {
+        EncodeSettings {
+            key_prefix: "keptn".into(),
+            default_dimensions: vec![("team".into(), "core".into())],
+            static_dimensions: vec![
+                ("ci_platform".into(), "keptn".into()),
+                ("keptn_project".into(), "shop".into()),
+            ],
+            resource_attributes: vec![],
+        }
+    }
+
+    fn metric(key: &str, value: Value) -> Metric {
+        Metric {
+            key: key.into(),
+            prefixed: true,
+            dimensions: vec![],
+            value,
+            timestamp: None,
+            origin: Origin::whole("test"),
+        }
+    }
+
+    fn encode_one(metric: Metric) -> Result<String, Problem> {
+        let mut out = String::from("before\n");
+        let line = LineEncoder::new(&settings()).write_metric(
+            &metric,
+            NOW,
+            &mut Capped::default(),
+            &mut out,
+        );
+        match line {
+            Ok(()) => Ok(out["before\n".len()..].to_owned()),
+            Err(problem) => {
+                assert_eq!(out, "before\n", "a refusal leaves the buffer as it was");
+                Err(problem)
+            }
+        }
+    }
+
+    #[test]
+    fn dimension_precedence_default_then_own_then_keptn() {
+        let mut m = metric("latency", Value::Gauge(1.5));
+        m.dimensions = vec![
+            ("team".into(), "web".into()),
+            ("keptn_project".into(), "fake".into()),
+            ("Region".into(), "eu west".into()),
+        ];
+        let mut warnings = Capped::default();
+        let line = LineEncoder::new(&settings()).metric(&m, NOW, &mut warnings);
+        assert_eq!(
+            line.unwrap(),
+            "keptn.latency,team=web,keptn_project=shop,region=eu\\ west,ci_platform=keptn gauge,1.5"
+        );
+        assert_eq!(warnings.items[0].code, Code::DimensionOverridden);
+    }
+
+    #[test]
+    fn payloads() {
+        assert!(encode_one(metric("c", Value::Count(3.0)))
+            .unwrap()
+            .ends_with(" count,delta=3"));
+        let summary = Value::Summary {
+            min: 1.0,
+            max: 3.0,
+            sum: 6.0,
+            count: 3,
+        };
+        assert!(encode_one(metric("s", summary))
+            .unwrap()
+            .ends_with(" gauge,min=1,max=3,sum=6,count=3"));
+    }
+
+    #[test]
+    fn refusals_say_why_with_a_code() {
+        let err = |m| encode_one(m).unwrap_err();
+        let nan = err(metric("x", Value::Gauge(f64::NAN)));
+        assert_eq!(nan.code, Code::ValueNotFinite);
+        assert!(nan.reason.contains("only finite numbers"));
+        let bad_summary = Value::Summary {
+            min: 1.0,
+            max: 2.0,
+            sum: 10.0,
+            count: 2,
+        };
+        let inconsistent = err(metric("s", bad_summary));
+        assert_eq!(inconsistent.code, Code::SummaryInvalid);
+        assert!(inconsistent.reason.contains("inconsistent"));
+        let mut unprefixed = metric("ab", Value::Gauge(1.0));
+        unprefixed.prefixed = false;
+        assert!(err(unprefixed).reason.contains("too short"));
+        let mut reserved = metric("dt.cpu", Value::Gauge(1.0));
+        reserved.prefixed = false;
+        assert_eq!(err(reserved).code, Code::MetricKeyReserved);
+        let mut seconds = metric("x", Value::Gauge(1.0));
+        seconds.timestamp = Some(NOW / 1000);
+        let seconds = err(seconds);
+        assert_eq!(seconds.code, Code::TimestampOutOfWindow);
+        assert!(seconds.reason.contains("looks like seconds"));
+        let mut many = metric("x", Value::Gauge(1.0));
+        many.dimensions = (0..49).map(|i| (format!("d{i}"), "v".into())).collect();
+        let many = err(many);
+        assert_eq!(many.code, Code::TooManyDimensions);
+        assert!(many.reason.contains("at most 50"));
+    }
+}

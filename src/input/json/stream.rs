@@ -1,0 +1,401 @@
+//! A JSON text read in chunks: serde_json finds one value at a time in a buffer that is refilled
+//! from the reader, so that memory holds one value (and the chunk around it) whatever the size
+//! of the document. Positions of syntax errors are counted over the whole text.
+
+use std::io::Read;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The buffer starts small, for small documents, and grows to this for large ones.
+const FIRST_CHUNK: usize = 16 * 1024;
+const CHUNK: usize = 1024 * 1024;
+/// The most one value (one metric or histogram entry) may take.
+pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+
+pub struct JsonStream<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Unread bytes are `buf[pos..end]`.
+    pos: usize,
+    end: usize,
+    eof: bool,
+    /// 1-based line and column of `buf[counted]` in the whole text; lines and columns are
+    /// counted lazily, when the buffer is compacted or a position is asked for.
+    line: u64,
+    column: u64,
+    counted: usize,
+    bom_checked: bool,
+}
+
+/// Why the stream cannot go on.
+#[derive(Debug)]
+pub enum StreamError {
+    Io(std::io::Error),
+    /// Not JSON at `line`:`column` (1-based).
+    Syntax {
+        line: u64,
+        column: u64,
+        message: String,
+    },
+    /// One value over [`MAX_VALUE_BYTES`] starting at `line`.
+    TooLarge {
+        line: u64,
+    },
+}
+
+impl std::fmt::Display for StreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamError::Io(error) => write!(f, "it could not be read: {error}"),
+            StreamError::Syntax {
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "it is not valid JSON at line {line} column {column}: {message}"
+            ),
+            StreamError::TooLarge { line } => write!(
+                f,
+                "the value starting at line {line} is over {} MiB; one entry may take at most \
+                 that (give large sample sets as a --histogram file)",
+                MAX_VALUE_BYTES / (1024 * 1024)
+            ),
+        }
+    }
+}
+
+impl From<std::io::Error> for StreamError {
+    fn from(error: std::io::Error) -> StreamError {
+        StreamError::Io(error)
+    }
+}
+
+impl<R: Read> JsonStream<R> {
+    pub fn new(reader: R) -> JsonStream<R> {
+        JsonStream {
+            reader,
+            buf: vec![0; FIRST_CHUNK],
+            pos: 0,
+            end: 0,
+            eof: false,
+            line: 1,
+            column: 1,
+            counted: 0,
+            bom_checked: false,
+        }
+    }
+
+    /// The next byte that is not whitespace (a UTF-8 byte order mark at the very start is
+    /// whitespace too), without consuming it; `None` at the end.
+    pub fn peek(&mut self) -> Result<Option<u8>, StreamError> {
+        if !self.bom_checked {
+            self.bom_checked = true;
+            if self.ensure(3)? >= 3 && self.buf[self.pos..self.pos + 3] == [0xEF, 0xBB, 0xBF] {
+                self.pos += 3;
+                self.counted = self.pos;
+            }
+        }
+        loop {
+            while self.pos < self.end {
+                match self.buf[self.pos] {
+                    b' ' | b'\t' | b'\r' | b'\n' => self.advance(1),
+                    byte => return Ok(Some(byte)),
+                }
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Consumes the byte [`peek`](Self::peek) returned.
+    pub fn bump(&mut self) {
+        self.advance(1);
+    }
+
+    /// Finds the next value and hands its text to `read`; the value is consumed either way.
+    pub fn value<T>(&mut self, read: impl FnOnce(&[u8]) -> T) -> Result<T, StreamError> {
+        let mut read = Some(read);
+        self.parse_with(|slice, eof| match raw_extent(slice, eof) {
+            Parsed::Done((start, len), end) => {
+                let read = read.take().expect("a value is read once");
+                Parsed::Done(read(&slice[start..start + len]), end)
+            }
+            Parsed::More => Parsed::More,
+            Parsed::Failed(error) => Parsed::Failed(error),
+        })
+    }
+
+    /// Hands `parse` the unread text (it starts with the next value) and whether it is all
+    /// there is, until `parse` has what it needs: the parsed value and the bytes it took, or a
+    /// syntax error. An error at the very end of the text read so far (serde_json calls some
+    /// cut-offs syntax errors: `22.` of `22.5`) asks for more text, as [`Parsed::More`] does.
+    pub fn parse_with<T>(
+        &mut self,
+        mut parse: impl FnMut(&[u8], bool) -> Parsed<T>,
+    ) -> Result<T, StreamError> {
+        self.peek()?;
+        loop {
+            let slice = &self.buf[self.pos..self.end];
+            match parse(slice, self.eof) {
+                Parsed::Done(value, taken) => {
+                    if taken > MAX_VALUE_BYTES {
+                        return Err(StreamError::TooLarge {
+                            line: self.position().0,
+                        });
+                    }
+                    self.advance(taken);
+                    return Ok(value);
+                }
+                Parsed::Failed(error) if self.eof || !(error.is_eof() || at_end(slice, &error)) => {
+                    return Err(self.syntax(slice, &error));
+                }
+                _ if self.eof => {
+                    let error = serde_json::from_slice::<&RawValue>(b"").expect_err("empty");
+                    return Err(self.syntax(b"", &error));
+                }
+                _ => {
+                    if self.end - self.pos > MAX_VALUE_BYTES {
+                        return Err(StreamError::TooLarge {
+                            line: self.position().0,
+                        });
+                    }
+                    let nothing_left = slice.is_empty();
+                    if !self.fill()? && nothing_left {
+                        let error = serde_json::from_slice::<&RawValue>(b"").expect_err("empty");
+                        return Err(self.syntax(b"", &error));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where the stream stands, 1-based.
+    pub fn position(&self) -> (u64, u64) {
+        after(self.line, self.column, &self.buf[self.counted..self.pos])
+    }
+
+    fn syntax(&self, slice: &[u8], error: &serde_json::Error) -> StreamError {
+        let message = error.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m)
+            .to_owned();
+        let (line, column) = self.position();
+        let before = &slice[..error_index(slice, error).min(slice.len())];
+        let (line, column) = after(line, column, before);
+        StreamError::Syntax {
+            line,
+            column,
+            message,
+        }
+    }
+
+    /// Makes `n` unread bytes available if the text has them; returns how many there are.
+    fn ensure(&mut self, n: usize) -> Result<usize, StreamError> {
+        while self.end - self.pos < n && self.fill()? {}
+        Ok(self.end - self.pos)
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.pos += n;
+    }
+
+    /// Reads more of the text after the unread bytes, growing the buffer when they fill it.
+    /// Returns false at the end of the text.
+    fn fill(&mut self) -> Result<bool, StreamError> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            (self.line, self.column) = self.position();
+            self.counted = 0;
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() || self.buf.len() < CHUNK {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+}
+
+/// What a parse of the text read so far came to.
+pub enum Parsed<T> {
+    /// The value, and the bytes it took.
+    Done(T, usize),
+    /// The value goes on past what was read so far.
+    More,
+    Failed(serde_json::Error),
+}
+
+/// Where the next value lies in `slice`: its start and length, and the bytes up to its end.
+pub fn raw_extent(slice: &[u8], eof: bool) -> Parsed<(usize, usize)> {
+    let mut deserializer = serde_json::Deserializer::from_slice(slice);
+    match <&RawValue>::deserialize(&mut deserializer) {
+        Ok(raw) => {
+            let start = offset_in(slice, raw);
+            let end = start + raw.get().len();
+            // A value that ends with the text read so far may go on (`12` of `123`).
+            if end < slice.len() || eof {
+                Parsed::Done((start, raw.get().len()), end)
+            } else {
+                Parsed::More
+            }
+        }
+        Err(error) => Parsed::Failed(error),
+    }
+}
+
+/// Whether serde_json met `error` at the very end of `slice`.
+pub fn at_end(slice: &[u8], error: &serde_json::Error) -> bool {
+    error_index(slice, error) + 1 >= slice.len()
+}
+
+/// The line and column after `bytes`, starting at `line`:`column`.
+fn after(line: u64, column: u64, bytes: &[u8]) -> (u64, u64) {
+    match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(last) => (
+            line + bytes.iter().filter(|&&b| b == b'\n').count() as u64,
+            1 + chars(&bytes[last + 1..]),
+        ),
+        None => (line, column + chars(bytes)),
+    }
+}
+
+/// Characters in UTF-8 `bytes`.
+fn chars(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64
+}
+
+/// Where in `slice` serde_json met `error`: its line (1-based) and byte column.
+fn error_index(slice: &[u8], error: &serde_json::Error) -> usize {
+    let line_start = if error.line() <= 1 {
+        0
+    } else {
+        slice
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b'\n')
+            .nth(error.line() - 2)
+            .map_or(slice.len(), |(i, _)| i + 1)
+    };
+    line_start + error.column().saturating_sub(1)
+}
+
+fn offset_in(slice: &[u8], raw: &RawValue) -> usize {
+    raw.get().as_ptr() as usize - slice.as_ptr() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `n` bytes per read, to split values across chunks.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn values(text: &str, trickle: usize) -> Vec<String> {
+        let mut stream = JsonStream::new(Trickle(text.as_bytes(), trickle));
+        let mut found = Vec::new();
+        assert_eq!(stream.peek().unwrap(), Some(b'['));
+        stream.bump();
+        loop {
+            match stream.peek().unwrap() {
+                Some(b']') => break,
+                Some(b',') => stream.bump(),
+                _ => found.push(
+                    stream
+                        .value(|raw| String::from_utf8(raw.to_vec()).unwrap())
+                        .unwrap(),
+                ),
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn values_are_found_whole_however_the_text_is_cut() {
+        let text = "\u{feff}[ {\"a\": \"x,]\"}, 12345, true, [1, 2] ,\"s\"]";
+        for trickle in [1, 2, 3, 7, 1000] {
+            assert_eq!(
+                values(text, trickle),
+                vec!["{\"a\": \"x,]\"}", "12345", "true", "[1, 2]", "\"s\""],
+                "{trickle}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_cut_at_a_chunk_end_are_read_whole() {
+        let text = "[{\"v\": 22.5e-3}, {\"v\": -7}, 3.25]";
+        for trickle in 1..12 {
+            assert_eq!(
+                values(text, trickle),
+                vec!["{\"v\": 22.5e-3}", "{\"v\": -7}", "3.25"],
+                "{trickle}"
+            );
+        }
+    }
+
+    #[test]
+    fn syntax_errors_say_where_in_the_whole_text() {
+        let text = "[\n  {\"a\": 1},\n  {\"b\": ]\n]";
+        let mut stream = JsonStream::new(Trickle(text.as_bytes(), 4));
+        stream.peek().unwrap();
+        stream.bump();
+        stream.value(|_| ()).unwrap();
+        stream.peek().unwrap();
+        stream.bump();
+        let error = stream.value(|_| ()).unwrap_err().to_string();
+        assert!(
+            error.starts_with("it is not valid JSON at line 3 column 9: expected value"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_text_that_ends_mid_value_is_a_syntax_error() {
+        let mut stream = JsonStream::new(Trickle(b"[{\"a\": 1", 3));
+        stream.peek().unwrap();
+        stream.bump();
+        let error = stream.value(|_| ()).unwrap_err().to_string();
+        assert!(error.contains("EOF while parsing"), "{error}");
+    }
+
+    #[test]
+    fn one_value_may_not_take_more_than_the_limit() {
+        let huge = format!("[\"{}\"]", "x".repeat(MAX_VALUE_BYTES + 10));
+        let mut stream = JsonStream::new(huge.as_bytes());
+        stream.peek().unwrap();
+        stream.bump();
+        assert!(matches!(
+            stream.value(|_| ()),
+            Err(StreamError::TooLarge { line: 1 })
+        ));
+    }
+}

@@ -1,0 +1,242 @@
+//! Dynatrace's "classic" normalisation of metric keys, dimension keys and dimension values, as
+//! the official `dynatrace-metric-utils` libraries (Python/Go/JS/.NET) apply it. Each rule
+//! writes its result onto the end of a `String`, so that a line is built in one buffer without
+//! a string per part; the `Option<String>` forms are for callers that want one value.
+
+use unicode_general_category::{get_general_category, GeneralCategory};
+
+pub const METRIC_KEY_MAX_CHARS: usize = 250;
+pub const DIMENSION_KEY_MAX_CHARS: usize = 100;
+pub const DIMENSION_VALUE_MAX_CHARS: usize = 250;
+
+/// Normalises a metric key. `None` means the key cannot be made valid (empty first section).
+pub fn classic_metric_key(raw: &str) -> Option<String> {
+    let mut key = String::with_capacity(raw.len());
+    write_metric_key(raw, &mut key).then_some(key)
+}
+
+/// Writes the normalised metric key onto `out`; false (and nothing written) when it cannot be
+/// made valid.
+pub fn write_metric_key(raw: &str, out: &mut String) -> bool {
+    let truncated = truncate_chars(raw, METRIC_KEY_MAX_CHARS);
+    let mut sections = truncated.split('.');
+    let first = sections.next().unwrap_or_default();
+    if first.chars().all(is_python_whitespace) {
+        return false;
+    }
+    let first_start = |c: char| c.is_ascii_alphabetic() || c == '_';
+    section(first.chars(), first_start, is_metric_key_char, out);
+    let later_start = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    for later in sections.filter(|s| !s.is_empty()) {
+        out.push('.');
+        section(later.chars(), later_start, is_metric_key_char, out);
+    }
+    true
+}
+
+/// Normalises a dimension key. `None` means nothing is left and the dimension is dropped.
+pub fn dimension_key(raw: &str) -> Option<String> {
+    let mut key = String::with_capacity(raw.len());
+    write_dimension_key(raw, &mut key).then_some(key)
+}
+
+/// Writes the normalised dimension key onto `out`; false (and nothing written) when nothing
+/// is left of it.
+pub fn write_dimension_key(raw: &str, out: &mut String) -> bool {
+    let start = out.len();
+    let simple = raw.len() <= DIMENSION_KEY_MAX_CHARS
+        && raw
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && raw.bytes().all(|b| is_dimension_key_char(b as char));
+    if simple {
+        out.push_str(raw);
+        return true;
+    }
+    let truncated = truncate_chars(raw, DIMENSION_KEY_MAX_CHARS);
+    for part in truncated.split('.').filter(|s| !s.is_empty()) {
+        if out.len() > start {
+            out.push('.');
+        }
+        let valid_start = |c: char| c.is_ascii_lowercase() || c == '_';
+        if part.is_ascii() {
+            let lowered = part.bytes().map(|b| b.to_ascii_lowercase() as char);
+            section(lowered, valid_start, is_dimension_key_char, out);
+        } else {
+            let lowered = part.chars().flat_map(char::to_lowercase);
+            section(lowered, valid_start, is_dimension_key_char, out);
+        }
+    }
+    // Lowercasing can lengthen a key (`İ` becomes `i̇`, normalised to `i_`); the limit holds
+    // for the result, so cut again (the reference libraries do not, and send over-long keys).
+    if out.len() - start > DIMENSION_KEY_MAX_CHARS {
+        out.truncate(start + DIMENSION_KEY_MAX_CHARS);
+        out.truncate(out.trim_end_matches('.').len().max(start));
+    }
+    out.len() > start
+}
+
+/// Normalises and escapes a dimension value, ready to stand after `key=` in a line.
+pub fn dimension_value(raw: &str) -> String {
+    let mut value = String::with_capacity(raw.len() + 8);
+    write_dimension_value(raw, &mut value);
+    value
+}
+
+/// Writes the normalised and escaped dimension value onto `out`; returns whether the value was
+/// cut to the limit.
+pub fn write_dimension_value(raw: &str, out: &mut String) -> bool {
+    let simple = raw.len() <= DIMENSION_VALUE_MAX_CHARS
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'\\' | b'"' | b',' | b'='));
+    if simple {
+        out.push_str(raw);
+        return false;
+    }
+    let start = out.len();
+    let mut in_control_run = false;
+    let mut chars = raw.chars();
+    for c in chars.by_ref().take(DIMENSION_VALUE_MAX_CHARS) {
+        if is_unicode_other(c) {
+            if !in_control_run {
+                out.push('_');
+            }
+            in_control_run = true;
+            continue;
+        }
+        in_control_run = false;
+        if matches!(c, '\\' | '"' | ',' | '=' | ' ') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    let mut cut = chars.next().is_some();
+    let end = start + truncate_chars(&out[start..], DIMENSION_VALUE_MAX_CHARS).len();
+    cut |= end < out.len();
+    out.truncate(end);
+    let escaped = &out[start..];
+    let trailing_backslashes = escaped.bytes().rev().take_while(|&b| b == b'\\').count();
+    if trailing_backslashes % 2 == 1 && trailing_backslashes < escaped.chars().count() {
+        out.pop();
+    }
+    cut
+}
+
+/// One section of a key: a leading run of characters that may not start it becomes one `_`,
+/// and so does every later run of characters that may not stand in it.
+fn section(
+    chars: impl Iterator<Item = char>,
+    valid_start: impl Fn(char) -> bool,
+    valid_char: impl Fn(char) -> bool,
+    out: &mut String,
+) {
+    let (mut started, mut in_invalid_run) = (false, false);
+    for c in chars {
+        if !started {
+            if valid_start(c) {
+                started = true;
+                in_invalid_run = false;
+                out.push(c);
+            } else if !in_invalid_run {
+                out.push('_');
+                in_invalid_run = true;
+            }
+        } else if valid_char(c) {
+            out.push(c);
+            in_invalid_run = false;
+        } else if !in_invalid_run {
+            out.push('_');
+            in_invalid_run = true;
+        }
+    }
+}
+
+fn is_metric_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+fn is_dimension_key_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | ':')
+}
+
+/// Unicode general category C (control, format, surrogate, private use, unassigned).
+fn is_unicode_other(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    matches!(
+        get_general_category(c),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::Surrogate
+            | GeneralCategory::PrivateUse
+            | GeneralCategory::Unassigned
+    )
+}
+
+/// Python's `str.isspace`, which the reference implementation uses: Rust's whitespace plus the
+/// ASCII information separators.
+fn is_python_whitespace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+pub(crate) fn truncate_chars(s: &str, max_chars: usize) -> &str {
+    if s.len() <= max_chars {
+        return s;
+    }
+    match s.char_indices().nth(max_chars) {
+        Some((end, _)) => &s[..end],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_key_sections() {
+        assert_eq!(
+            classic_metric_key("keptn.load test.p95").as_deref(),
+            Some("keptn.load_test.p95")
+        );
+        assert_eq!(classic_metric_key("1st.2nd").as_deref(), Some("_st.2nd"));
+        assert_eq!(classic_metric_key("a..b.").as_deref(), Some("a.b"));
+        assert_eq!(classic_metric_key("123.x").as_deref(), Some("_.x"));
+        assert_eq!(
+            classic_metric_key("a.ér€ponse").as_deref(),
+            Some("a._r_ponse")
+        );
+        assert_eq!(classic_metric_key(".a"), None);
+        assert_eq!(classic_metric_key("  .a"), None);
+        assert_eq!(classic_metric_key(""), None);
+    }
+
+    #[test]
+    fn dimension_keys_lowercase_and_drop_empty() {
+        assert_eq!(
+            dimension_key("Keptn Project").as_deref(),
+            Some("keptn_project")
+        );
+        assert_eq!(dimension_key("..."), None);
+        assert_eq!(dimension_key("0a.b").as_deref(), Some("_a.b"));
+        assert_eq!(dimension_key("\u{212a}elvin").as_deref(), Some("kelvin"));
+        let lengthened = dimension_key(&"\u{130}".repeat(100)).unwrap();
+        assert_eq!(lengthened.len(), DIMENSION_KEY_MAX_CHARS);
+        assert!(lengthened.starts_with("i_i_"));
+    }
+
+    #[test]
+    fn dimension_values_escape_and_never_end_in_a_lone_backslash() {
+        assert_eq!(dimension_value("a b,c=d\"e\\"), "a\\ b\\,c\\=d\\\"e\\\\");
+        assert_eq!(dimension_value("tab\there\u{0}\u{1}"), "tab_here_");
+        let long = format!("{}\\", "a".repeat(249));
+        assert_eq!(dimension_value(&long), "a".repeat(249));
+        let mut out = String::from("k=");
+        assert!(write_dimension_value(&"v".repeat(300), &mut out));
+        assert_eq!(out.len(), 2 + 250);
+        assert!(!write_dimension_value("plain", &mut out));
+    }
+}

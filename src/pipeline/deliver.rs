@@ -1,0 +1,354 @@
+//! The deliverer: takes what the producer hands on and either prints it (a dry run) or sends it,
+//! several requests in flight, and keeps the account of every line and point, whatever order
+//! the answers come back in. It never waits long on anything, so that a stop (SIGTERM, SIGINT)
+//! is heard within a second: what was not sent is then counted as unsent, what was sent but not
+//! answered as unconfirmed.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::otlp::{data_points, split_request};
+use crate::secret::{redact, Secret};
+use crate::send::http::FailureKind;
+use crate::send::lines::LinesDelivery;
+use crate::send::otlp::OtlpDelivery;
+use crate::send::pool::{Delivered, Endpoints, Payload, Pool};
+
+/// How long a stopped run waits for the answers of requests in flight.
+const STOP_GRACE: Duration = Duration::from_millis(700);
+const TICK: Duration = Duration::from_millis(50);
+
+/// Everything the deliverer hears, from the producer and the sending threads.
+pub enum Event {
+    Payload(Payload),
+    /// The producer read every input to its end.
+    Done,
+    Answered(Delivered),
+    /// A line for stderr, e.g. a retry.
+    Note(String),
+}
+
+/// Where a dry run puts what it would send.
+pub enum DryRun<'a> {
+    /// Lines as text on stdout, as they come; OTLP requests at the end.
+    Print(&'a mut dyn Write),
+    /// Kept for the JSON report.
+    Keep,
+}
+
+/// What a dry run would have sent.
+#[derive(Default)]
+pub struct Payloads {
+    pub lines: Vec<String>,
+    pub otlp: Vec<serde_json::Value>,
+}
+
+/// The account of a delivery, for the report.
+#[derive(Default)]
+pub struct Account {
+    pub lines: LinesDelivery,
+    pub otlp: OtlpDelivery,
+    /// The run was stopped by a signal before it was done.
+    pub stopped: bool,
+    /// The producer read every input to its end.
+    pub read_to_end: bool,
+}
+
+pub struct Deliverer<'a> {
+    pub events: Receiver<Event>,
+    /// Gives the producer back one token per payload taken off its hands.
+    pub tokens: SyncSender<()>,
+    pub stop: Arc<AtomicBool>,
+    pub stderr: &'a mut dyn Write,
+}
+
+/// How many requests may be in flight: halved when Dynatrace throttles, then one more after
+/// each window of answers without throttling, up to the configured ceiling.
+struct Window {
+    limit: usize,
+    ceiling: usize,
+    answers: usize,
+}
+
+impl Window {
+    fn new(ceiling: usize) -> Window {
+        Window {
+            limit: ceiling.max(1),
+            ceiling: ceiling.max(1),
+            answers: 0,
+        }
+    }
+
+    fn answered(&mut self, throttled: bool) {
+        if throttled {
+            self.limit = (self.limit / 2).max(1);
+            self.answers = 0;
+        } else if self.limit < self.ceiling {
+            self.answers += 1;
+            if self.answers >= self.limit {
+                self.limit += 1;
+                self.answers = 0;
+            }
+        }
+    }
+}
+
+/// Requests in flight, and what they hold.
+#[derive(Default)]
+struct InFlight {
+    requests: usize,
+    lines: usize,
+    points: usize,
+}
+
+impl InFlight {
+    fn add(&mut self, payload: &Payload, sign: isize) {
+        let (lines, points) = sizes(payload);
+        let step = |n: &mut usize, by: usize| *n = n.saturating_add_signed(sign * by as isize);
+        step(&mut self.requests, 1);
+        step(&mut self.lines, lines);
+        step(&mut self.points, points);
+    }
+}
+
+impl Deliverer<'_> {
+    /// Prints (or keeps) what a dry run would send, until the producer is done.
+    pub fn dry_run(mut self, mut mode: DryRun) -> std::io::Result<(Payloads, Account)> {
+        let mut payloads = Payloads::default();
+        let mut account = Account::default();
+        while !account.read_to_end {
+            let Some(event) = self.next(&mut account) else {
+                break;
+            };
+            let Event::Payload(payload) = event else {
+                continue;
+            };
+            let _ = self.tokens.send(());
+            match (payload, &mut mode) {
+                (Payload::Lines(batch), DryRun::Print(out)) => {
+                    out.write_all(batch.body().as_bytes())?
+                }
+                (Payload::Lines(batch), DryRun::Keep) => payloads
+                    .lines
+                    .extend(batch.body().lines().map(str::to_owned)),
+                (Payload::Otlp(request), _) => payloads
+                    .otlp
+                    .push(serde_json::to_value(&request).unwrap_or_default()),
+            }
+        }
+        if let DryRun::Print(out) = mode {
+            for request in &payloads.otlp {
+                serde_json::to_writer_pretty(&mut *out, request)?;
+                writeln!(out)?;
+            }
+        }
+        Ok((payloads, account))
+    }
+
+    /// Sends everything through `pool` to `endpoints` (a kind of payload without a URL is
+    /// unsent, with a failure that says so), until the producer is done and every answer is in.
+    /// At most `concurrency` requests are in flight: halved on every answer that met throttling
+    /// (429), it grows back by one for every window of answers without. A failure that every
+    /// later request would meet too (401, 403, 404, ...) halts sending; any other failed request
+    /// leaves the others to be tried.
+    pub fn send(
+        mut self,
+        pool: &Pool,
+        endpoints: &Endpoints,
+        secret: Option<&Secret>,
+        concurrency: usize,
+    ) -> Account {
+        let mut account = Account::default();
+        let mut pending: VecDeque<Payload> = VecDeque::new();
+        let mut in_flight = InFlight::default();
+        let mut window = Window::new(concurrency);
+        let mut halted = false;
+        // Payloads taken from the producer whose token has not gone back yet.
+        let mut owed = 0;
+        loop {
+            while in_flight.requests < window.limit {
+                let Some(payload) = pending.pop_front() else {
+                    break;
+                };
+                if owed > 0 {
+                    owed -= 1;
+                    let _ = self.tokens.try_send(());
+                }
+                if halted {
+                    unsent(&mut account, &payload);
+                } else if endpoints.url(&payload).is_none() {
+                    no_url(&mut account, &payload);
+                } else {
+                    in_flight.add(&payload, 1);
+                    pool.submit(payload);
+                }
+            }
+            if account.read_to_end && pending.is_empty() && in_flight.requests == 0 {
+                return account;
+            }
+            let Some(event) = self.next(&mut account) else {
+                break;
+            };
+            match event {
+                Event::Payload(payload) => {
+                    owed += 1;
+                    pending.push_back(payload);
+                }
+                Event::Answered(delivered) => {
+                    in_flight.add(&delivered.payload, -1);
+                    window.answered(delivered.posted.throttled);
+                    let failed = record(&mut account, delivered, endpoints, secret, &mut pending);
+                    halted |= failed == Some(FailureKind::Fatal);
+                }
+                Event::Done | Event::Note(_) => {}
+            }
+        }
+        // Stopped: nothing more is sent; answers already on their way are still counted.
+        let deadline = Instant::now() + STOP_GRACE;
+        while in_flight.requests > 0 && Instant::now() < deadline {
+            match self.events.recv_timeout(TICK) {
+                Ok(Event::Answered(delivered)) => {
+                    in_flight.add(&delivered.payload, -1);
+                    record(&mut account, delivered, endpoints, secret, &mut pending);
+                }
+                Ok(Event::Payload(payload)) => pending.push_back(payload),
+                _ => {}
+            }
+        }
+        for payload in pending.drain(..) {
+            unsent(&mut account, &payload);
+        }
+        account.lines.unconfirmed += in_flight.lines;
+        account.otlp.unconfirmed_points += in_flight.points;
+        account
+    }
+
+    /// The next event, or `None` when the run is stopped or nothing more can come. Notes go to
+    /// stderr on the way.
+    fn next(&mut self, account: &mut Account) -> Option<Event> {
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                account.stopped = true;
+                return None;
+            }
+            match self.events.recv_timeout(TICK) {
+                Ok(Event::Note(text)) => {
+                    let _ = writeln!(self.stderr, "keptn-dt-metrics: {text}");
+                }
+                Ok(Event::Done) => {
+                    account.read_to_end = true;
+                    return Some(Event::Done);
+                }
+                Ok(event) => return Some(event),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+}
+
+/// Records an answer; a payload Dynatrace found too large goes back, halved, to the front.
+fn record(
+    account: &mut Account,
+    delivered: Delivered,
+    endpoints: &Endpoints,
+    secret: Option<&Secret>,
+    pending: &mut VecDeque<Payload>,
+) -> Option<FailureKind> {
+    let Delivered { payload, posted } = delivered;
+    let too_large = matches!(&posted.answer, Err(f) if f.kind == FailureKind::TooLarge);
+    let redact = |text: String| redact(&text, secret);
+    let url = endpoints
+        .url(&payload)
+        .expect("only payloads with a URL are sent");
+    match payload {
+        Payload::Lines(batch) if too_large && batch.len() > 1 => {
+            account.lines.requests += posted.attempts;
+            let (first, second) = batch.split();
+            pending.push_front(Payload::Lines(second));
+            pending.push_front(Payload::Lines(first));
+            None
+        }
+        Payload::Lines(batch) => account.lines.record(&batch, posted, url, redact),
+        Payload::Otlp(request) if too_large && data_points(&request) > 1 => {
+            account.otlp.requests += posted.attempts;
+            let (first, second) = split_request(request);
+            pending.push_front(Payload::Otlp(second));
+            pending.push_front(Payload::Otlp(first));
+            None
+        }
+        Payload::Otlp(request) => {
+            let points = data_points(&request);
+            account.otlp.record(points, posted, url, redact)
+        }
+    }
+}
+
+/// A payload of a kind with no URL to go to.
+fn no_url(account: &mut Account, payload: &Payload) {
+    unsent(account, payload);
+    let (failure, requests, what, variable) = match payload {
+        Payload::Lines(_) => (
+            &mut account.lines.failure,
+            &mut account.lines.failed_requests,
+            "lines",
+            "DT_METRICS_URL",
+        ),
+        Payload::Otlp(_) => (
+            &mut account.otlp.failure,
+            &mut account.otlp.failed_requests,
+            "histograms",
+            "DT_OTLP_URL",
+        ),
+    };
+    *requests += 1;
+    failure.get_or_insert_with(|| {
+        format!("there are {what} to send but no URL for them: set DT_TENANT or {variable}")
+    });
+}
+
+fn unsent(account: &mut Account, payload: &Payload) {
+    match payload {
+        Payload::Lines(batch) => account.lines.unsent(batch),
+        Payload::Otlp(request) => account.otlp.unsent(data_points(request)),
+    }
+}
+
+/// Lines and points a payload holds.
+fn sizes(payload: &Payload) -> (usize, usize) {
+    match payload {
+        Payload::Lines(batch) => (batch.len(), 0),
+        Payload::Otlp(request) => (0, data_points(request)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_halves_the_window_which_grows_back_one_at_a_time() {
+        let mut window = Window::new(16);
+        window.answered(true);
+        assert_eq!(window.limit, 8);
+        window.answered(true);
+        window.answered(true);
+        window.answered(true);
+        window.answered(true);
+        assert_eq!(window.limit, 1, "never below one");
+        window.answered(false);
+        assert_eq!(window.limit, 2);
+        for _ in 0..2 {
+            window.answered(false);
+        }
+        assert_eq!(window.limit, 3);
+        for _ in 0..1000 {
+            window.answered(false);
+        }
+        assert_eq!(window.limit, 16, "never above the ceiling");
+    }
+}

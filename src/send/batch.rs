@@ -1,0 +1,163 @@
+//! Lines packed into requests within the protocol's limits, each line written straight into the
+//! body it goes out in, with where it came from, so that Dynatrace's answer maps back to it.
+
+use crate::model::Origin;
+
+/// Every official client splits here (the OneAgent endpoint's hard limit).
+pub const MAX_LINES_PER_REQUEST: usize = 1_000;
+/// The documented payload limit is 1 MB.
+pub const MAX_BYTES_PER_REQUEST: usize = 1_000_000;
+
+/// Lines for one request: the body as sent, where each line starts in it, and where each came
+/// from.
+#[derive(Debug, Default)]
+pub struct LineBatch {
+    /// 0-based position of the first line among all lines of the run.
+    pub first: usize,
+    body: String,
+    starts: Vec<usize>,
+    origins: Vec<Origin>,
+}
+
+impl LineBatch {
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// The `i`-th line (0-based) without its newline, and its origin.
+    pub fn line(&self, i: usize) -> Option<(&str, &Origin)> {
+        let start = *self.starts.get(i)?;
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.body.len()) - 1;
+        Some((&self.body[start..end], &self.origins[i]))
+    }
+
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The two halves of a batch of at least two lines, for a server that found it too large.
+    pub fn split(self) -> (LineBatch, LineBatch) {
+        let middle = self.len() / 2;
+        let cut = self.starts[middle];
+        let mut origins = self.origins;
+        let second = LineBatch {
+            first: self.first + middle,
+            body: self.body[cut..].to_owned(),
+            starts: self.starts[middle..].iter().map(|s| s - cut).collect(),
+            origins: origins.split_off(middle),
+        };
+        let mut body = self.body;
+        body.truncate(cut);
+        let mut starts = self.starts;
+        starts.truncate(middle);
+        let first = LineBatch {
+            first: self.first,
+            body,
+            starts,
+            origins,
+        };
+        (first, second)
+    }
+}
+
+/// Packs lines into batches of at most 1,000 lines and 1 MB, in order.
+#[derive(Debug, Default)]
+pub struct Batcher {
+    current: LineBatch,
+    lines: usize,
+}
+
+impl Batcher {
+    /// Adds a line; returns the full batch it did not fit in, if any.
+    pub fn push(&mut self, text: &str, origin: Origin) -> Option<LineBatch> {
+        let pushed: Result<_, ()> = self.push_with(&origin, |body| {
+            body.push_str(text);
+            Ok(())
+        });
+        pushed.unwrap_or(None)
+    }
+
+    /// Adds the line `write` writes onto the batch's body (an `Err` must leave the body as it
+    /// was, and adds nothing); returns the full batch the line did not fit in, if any.
+    pub fn push_with<E>(
+        &mut self,
+        origin: &Origin,
+        write: impl FnOnce(&mut String) -> Result<(), E>,
+    ) -> Result<Option<LineBatch>, E> {
+        let start = self.current.body.len();
+        write(&mut self.current.body)?;
+        let size = self.current.body.len() - start + 1;
+        let full = !self.current.is_empty()
+            && (self.current.len() == MAX_LINES_PER_REQUEST
+                || start + size > MAX_BYTES_PER_REQUEST);
+        let done = full.then(|| {
+            let mut next = String::with_capacity(start + size);
+            next.push_str(&self.current.body[start..]);
+            self.current.body.truncate(start);
+            let next = LineBatch {
+                first: self.lines,
+                body: next,
+                ..LineBatch::default()
+            };
+            std::mem::replace(&mut self.current, next)
+        });
+        self.current.starts.push(self.current.body.len() + 1 - size);
+        self.current.body.push('\n');
+        self.current.origins.push(origin.clone());
+        self.lines += 1;
+        Ok(done)
+    }
+
+    /// The last batch, unless empty.
+    pub fn finish(self) -> Option<LineBatch> {
+        (!self.current.is_empty()).then_some(self.current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Position;
+
+    fn batches(texts: &[&str]) -> Vec<LineBatch> {
+        let mut batcher = Batcher::default();
+        let input = std::sync::Arc::from("in");
+        let mut batches: Vec<LineBatch> = texts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, text)| {
+                batcher.push(text, Origin::new(&input, Position::Line(i as u64 + 1)))
+            })
+            .collect();
+        batches.extend(batcher.finish());
+        batches
+    }
+
+    #[test]
+    fn batches_split_at_1000_lines_and_1_mb() {
+        let sizes = |b: &[LineBatch]| b.iter().map(|b| (b.first, b.len())).collect::<Vec<_>>();
+        let many = batches(&["a.b 1"; 2500]);
+        assert_eq!(sizes(&many), vec![(0, 1000), (1000, 1000), (2000, 500)]);
+        let big_line = "x".repeat(400_000);
+        let big = batches(&[&big_line, &big_line, &big_line]);
+        assert_eq!(sizes(&big), vec![(0, 2), (2, 1)]);
+        assert!(batches(&[]).is_empty());
+        let small = batches(&["a 1", "b 2"]);
+        assert_eq!(small[0].body(), "a 1\nb 2\n");
+        assert_eq!(small[0].line(1).unwrap().0, "b 2");
+        assert!(small[0].line(2).is_none());
+    }
+
+    #[test]
+    fn a_batch_splits_into_halves_that_keep_their_places() {
+        let batch = batches(&["a 1", "b 2", "c 3"]).remove(0);
+        let (first, second) = batch.split();
+        assert_eq!((first.first, first.body()), (0, "a 1\n"));
+        assert_eq!((second.first, second.body()), (1, "b 2\nc 3\n"));
+        assert_eq!(second.line(1).unwrap().1.to_string(), "in:3");
+    }
+}
