@@ -158,6 +158,7 @@ fn otlp_histogram_10k_samples(bencher: divan::Bencher) {
                 description: None,
                 attributes: vec![("endpoint".into(), "/api/cart".into())],
                 buckets: aggregator.finish().unwrap(),
+                window: None,
                 origin: Origin::whole("bench"),
             };
             let encoder = OtlpEncoder::new(&settings);

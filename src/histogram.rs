@@ -224,6 +224,7 @@ mod tests {
             description: None,
             attributes: vec![("m".into(), "GET".into())],
             buckets: samples(Some(vec![10.0]), &[5.0, 50.0, 500.0]).unwrap(),
+            window: None,
             origin: crate::model::Origin::whole("h"),
         };
         let twin = summary_twin(&histogram).unwrap();

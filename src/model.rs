@@ -97,7 +97,29 @@ pub struct Histogram {
     pub description: Option<String>,
     pub attributes: Vec<(String, String)>,
     pub buckets: Buckets,
+    /// The DELTA window the samples fall in, when the input knows it (a load test's own time
+    /// span); `None`: the run's window.
+    pub window: Option<Window>,
     pub origin: Origin,
+}
+
+/// A DELTA window, in nanoseconds since 1970; `start < end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+/// How many records an input that aggregates them (load-test results) held, and what became of
+/// them: where a line count says nothing, this does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordCount {
+    pub input: Arc<str>,
+    /// The format, as `--results-format` names it.
+    pub format: &'static str,
+    pub read: u64,
+    pub used: u64,
+    pub refused: u64,
 }
 
 /// A checked explicit-bucket histogram data point.

@@ -22,12 +22,7 @@ pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 255;
 /// Room for the resource and scope around the metrics of one request.
 const REQUEST_OVERHEAD_BYTES: usize = 64 * 1024;
 
-/// The DELTA window the histograms cover, in nanoseconds since 1970; `start < end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub start_ns: u64,
-    pub end_ns: u64,
-}
+pub use crate::model::Window;
 
 /// Attributes with normalised keys and raw values, checked against the OTLP limits.
 type Attributes = Vec<(String, String)>;
@@ -56,8 +51,10 @@ impl OtlpEncoder {
         }
     }
 
-    /// The histogram as an OTLP metric with one DELTA data point over `window`.
+    /// The histogram as an OTLP metric with one DELTA data point over its own window, or else
+    /// `window`, the run's.
     pub fn metric(&self, histogram: &Histogram, window: Window) -> Result<OtlpMetric, Problem> {
+        let window = histogram.window.unwrap_or(window);
         let name = normalize::metric_key(&self.key_prefix, &histogram.name, true)?.key;
         let buckets = &histogram.buckets;
         let point = HistogramDataPoint {
@@ -312,6 +309,7 @@ mod tests {
                 min: Some(5.0),
                 max: Some(500.0),
             },
+            window: None,
             origin: Origin::whole("h"),
         }
     }

@@ -435,6 +435,7 @@ fn a_cumulative_histogram_never_leaves_the_library() {
             min: Some(1.0),
             max: Some(2.0),
         },
+        window: None,
         origin: Origin::whole("test"),
     };
     let window = Window {

@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::model::{Code, Histogram, Metadata, Metric, Origin, Position, Refusal};
+use crate::model::{
+    Code, Histogram, Metadata, Metric, Origin, Position, RecordCount, Refusal, Warning,
+};
 
 /// One input of a run, in the order the run reads them.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +92,10 @@ pub trait Sink {
     fn refused(&mut self, refusal: Refusal);
     /// A histogram or sample that will not be sent (reported with OTLP).
     fn histogram_refused(&mut self, refusal: Refusal);
+    /// A note about something read that is sent, but not exactly as given.
+    fn warning(&mut self, _warning: Warning) {}
+    /// What became of the records of an input that aggregates them (load-test results).
+    fn records(&mut self, _count: RecordCount) {}
     /// True once the run is stopped: readers then read no further.
     fn stopped(&self) -> bool {
         false
@@ -100,6 +106,10 @@ pub trait Sink {
 pub struct Opened {
     name: Arc<str>,
     kind: Opening,
+    /// The run's clock when the sources were opened, UTC milliseconds: for readers that decide
+    /// whether a time they read lies inside what Dynatrace accepts.
+    #[allow(dead_code)]
+    now_ms: i64,
 }
 
 enum Opening {
@@ -115,8 +125,8 @@ enum Opening {
 
 /// Opens every source, before anything is sent: a file that cannot be opened, a `--metric` that
 /// cannot be read or a JSON document that does not start as one is a usage error. `stdin` serves
-/// the one source that is `-`.
-pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>) -> Result<Vec<Opened>> {
+/// the one source that is `-`; `now_ms` is the run's clock.
+pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>, now_ms: i64) -> Result<Vec<Opened>> {
     let mut stdin = Some(stdin);
     let mut open = |location: &Location| -> Result<Box<dyn BufRead + Send>> {
         let reader: Box<dyn Read + Send> = match location {
@@ -151,7 +161,7 @@ pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>) -> Result<Vec<Opene
                     reader: open(location)?,
                 },
             };
-            Ok(Opened { name, kind })
+            Ok(Opened { name, kind, now_ms })
         })
         .collect()
 }
@@ -177,7 +187,10 @@ pub fn read_all(
     stdin: Box<dyn Read + Send>,
     sink: &mut dyn Sink,
 ) -> Result<()> {
-    for opened in open(sources, stdin)? {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    for opened in open(sources, stdin, now_ms)? {
         read(opened, sink);
     }
     Ok(())
@@ -230,6 +243,8 @@ pub(crate) struct Collected {
     pub histograms: Vec<Histogram>,
     pub refusals: Vec<Refusal>,
     pub histogram_refusals: Vec<Refusal>,
+    pub warnings: Vec<Warning>,
+    pub records: Vec<RecordCount>,
 }
 
 #[cfg(test)]
@@ -248,6 +263,12 @@ impl Sink for Collected {
     }
     fn histogram_refused(&mut self, refusal: Refusal) {
         self.histogram_refusals.push(refusal);
+    }
+    fn warning(&mut self, warning: Warning) {
+        self.warnings.push(warning);
+    }
+    fn records(&mut self, count: RecordCount) {
+        self.records.push(count);
     }
 }
 

@@ -62,6 +62,7 @@ pub fn read(
             description: None,
             attributes: Vec::new(),
             buckets,
+            window: None,
             origin,
         }),
         Err(reason) => sink.histogram_refused(Refusal {

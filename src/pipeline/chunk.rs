@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Arc;
 
 use crate::input::Sink;
-use crate::model::{Histogram, Metadata, Metric, Refusal};
+use crate::model::{Histogram, Metadata, Metric, RecordCount, Refusal, Warning};
 
 /// Metrics per chunk.
 const CHUNK_METRICS: usize = 1024;
@@ -29,6 +29,8 @@ enum Item {
     Histogram(Histogram),
     Refused(Refusal),
     HistogramRefused(Refusal),
+    Warning(Warning),
+    Records(RecordCount),
 }
 
 impl Chunk {
@@ -42,6 +44,8 @@ impl Chunk {
                 Item::Histogram(histogram) => sink.histogram(histogram),
                 Item::Refused(refusal) => sink.refused(refusal),
                 Item::HistogramRefused(refusal) => sink.histogram_refused(refusal),
+                Item::Warning(warning) => sink.warning(warning),
+                Item::Records(count) => sink.records(count),
             }
         }
         self.filled = 0;
@@ -127,6 +131,14 @@ impl Sink for Filler {
 
     fn histogram_refused(&mut self, refusal: Refusal) {
         self.push(Item::HistogramRefused(refusal));
+    }
+
+    fn warning(&mut self, warning: Warning) {
+        self.push(Item::Warning(warning));
+    }
+
+    fn records(&mut self, count: RecordCount) {
+        self.push(Item::Records(count));
     }
 
     fn stopped(&self) -> bool {

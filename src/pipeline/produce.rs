@@ -10,7 +10,7 @@ use crate::config::EncodeSettings;
 use crate::encode::LineEncoder;
 use crate::histogram::summary_twin;
 use crate::input::Sink;
-use crate::model::{Capped, Histogram, Metadata, Metric, Origin, Refusal, Warning};
+use crate::model::{Capped, Histogram, Metadata, Metric, Origin, RecordCount, Refusal, Warning};
 use crate::otlp::{OtlpEncoder, Packer, Window};
 use crate::send::batch::Batcher;
 use crate::send::pool::Payload;
@@ -28,6 +28,8 @@ pub struct Findings {
     pub line_refusals: Capped<Refusal>,
     pub warnings: Capped<Warning>,
     pub otlp_refusals: Capped<Refusal>,
+    /// What became of the records of inputs that aggregate them, one entry per such input.
+    pub records: Vec<RecordCount>,
 }
 
 impl Findings {
@@ -38,6 +40,7 @@ impl Findings {
             line_refusals: Capped::new(limit),
             warnings: Capped::new(limit),
             otlp_refusals: Capped::new(limit),
+            records: Vec::new(),
         }
     }
 }
@@ -201,6 +204,14 @@ impl Sink for Producer {
 
     fn histogram_refused(&mut self, refusal: Refusal) {
         self.findings().otlp_refusals.push(refusal);
+    }
+
+    fn warning(&mut self, warning: Warning) {
+        self.findings().warnings.push(warning);
+    }
+
+    fn records(&mut self, count: RecordCount) {
+        self.findings().records.push(count);
     }
 
     fn stopped(&self) -> bool {

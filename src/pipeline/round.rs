@@ -31,7 +31,7 @@ impl Pipeline<'_> {
         stderr: &mut dyn Write,
     ) -> Result<Report> {
         let config = self.config;
-        let opened = input::open(&config.sources, stdin)?;
+        let opened = input::open(&config.sources, stdin, now_ms)?;
         let findings = Arc::new(Mutex::new(Findings::new(config.report_limit)));
         let (events, events_in) = mpsc::channel::<Event>();
         // Payloads the producer may hand on before the deliverer has taken them off its hands.
@@ -153,6 +153,7 @@ fn report(
         delivery: sent.then_some(account.otlp),
     };
     let mut report = Report::new(dry_run, lines, otlp);
+    report.records = findings.records.into_iter().map(Into::into).collect();
     if account.stopped {
         report.stopped(account.read_to_end);
     }

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::model::{Capped, Code, Refusal, Warning};
+use crate::model::{Capped, Code, RecordCount, Refusal, Warning};
 use crate::send::lines::LinesDelivery;
 use crate::send::otlp::OtlpDelivery;
 
@@ -50,6 +50,30 @@ pub struct Report {
     pub interrupted: Option<String>,
     pub lines: LinesReport,
     pub otlp: OtlpReport,
+    /// What became of the records of inputs that aggregate them (load-test results).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<RecordsReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RecordsReport {
+    pub input: String,
+    pub format: &'static str,
+    pub read: u64,
+    pub used: u64,
+    pub refused: u64,
+}
+
+impl From<RecordCount> for RecordsReport {
+    fn from(count: RecordCount) -> RecordsReport {
+        RecordsReport {
+            input: count.input.to_string(),
+            format: count.format,
+            read: count.read,
+            used: count.used,
+            refused: count.refused,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -235,6 +259,7 @@ impl Report {
             interrupted: None,
             lines: lines_report,
             otlp: otlp_report,
+            records: Vec::new(),
         };
         report.judge();
         report
@@ -301,6 +326,7 @@ impl Report {
         self.failure = later.failure.or(self.failure.take());
         self.endpoint = later.endpoint.or(self.endpoint.take());
         self.interrupted = later.interrupted.or(self.interrupted.take());
+        self.records.extend(later.records);
         self.judge();
     }
 

@@ -21,9 +21,11 @@ impl Report {
                 serde_json::to_writer_pretty(&mut *out, request)?;
                 writeln!(out)?;
             }
+            self.write_records(notes)?;
             self.write_text_summary(notes)?;
             return self.write_otlp_summary(notes);
         }
+        self.write_records(out)?;
         self.write_text_summary(out)?;
         self.write_otlp_summary(out)
     }
@@ -68,6 +70,17 @@ impl Report {
             if o.unsent > 0 {
                 writeln!(out, "not sent: {} histogram point(s)", o.unsent)?;
             }
+        }
+        Ok(())
+    }
+
+    fn write_records(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for records in &self.records {
+            writeln!(
+                out,
+                "{} ({}): {} record(s) read, {} used, {} refused",
+                records.input, records.format, records.read, records.used, records.refused
+            )?;
         }
         Ok(())
     }

@@ -164,6 +164,7 @@ pub(super) fn json_histogram(
         description: entry.description,
         attributes,
         buckets,
+        window: None,
         origin,
     })
 }
