@@ -117,8 +117,10 @@ impl Config {
                 oneagent: cli.oneagent,
                 timeout: Duration::from_secs(cli.timeout_secs),
                 retries: cli.retries as u32,
+                retry_budget: Duration::from_secs(cli.retry_budget_secs),
                 insecure_tls: cli.insecure_ssl,
                 ca_bundle: cli.ca_bundle,
+                allow_plain_http: cli.allow_plain_http,
             })?)
         };
 

@@ -25,6 +25,7 @@ pub struct Destination {
     pub token: Option<Token>,
     pub timeout: Duration,
     pub retries: u32,
+    pub retry_budget: Duration,
     pub insecure_tls: bool,
     pub ca_bundle: Option<PathBuf>,
 }
@@ -77,8 +78,11 @@ pub struct Request {
     pub oneagent: bool,
     pub timeout: Duration,
     pub retries: u32,
+    pub retry_budget: Duration,
     pub insecure_tls: bool,
     pub ca_bundle: Option<PathBuf>,
+    /// Send the token over plain HTTP to a host that is not this machine.
+    pub allow_plain_http: bool,
 }
 
 impl Destination {
@@ -106,6 +110,7 @@ impl Destination {
                  it in the Kubernetes secret (`valueFrom: secret`) or the environment; or try \
                  --dry-run",
             )?;
+            refuse_token_as_tenant(&tenant, &token)?;
             let base = tenant_base(&tenant)?;
             let url =
                 |path: &str| Url::parse(&format!("{base}{path}")).expect("base URL plus a path");
@@ -115,13 +120,20 @@ impl Destination {
                 Some(token),
             )
         };
+        let token = token.map(Token::new).transpose()?;
+        if token.is_some() && !request.allow_plain_http {
+            for url in metrics_url.iter().chain(&otlp_url) {
+                refuse_plain_http(url)?;
+            }
+        }
         Ok(Destination {
             metrics_url,
             otlp_url,
             gzip: request.gzip,
-            token: token.map(Token::new).transpose()?,
+            token,
             timeout: request.timeout,
             retries: request.retries,
+            retry_budget: request.retry_budget,
             insecure_tls: request.insecure_tls,
             ca_bundle: request.ca_bundle,
         })
@@ -130,6 +142,43 @@ impl Destination {
     pub fn secret(&self) -> Option<&Secret> {
         self.token.as_ref().map(Token::secret)
     }
+}
+
+/// A token pasted where the tenant goes would be printed and looked up in DNS.
+fn refuse_token_as_tenant(tenant: &str, token: &Secret) -> Result<()> {
+    let lower = tenant.to_ascii_lowercase();
+    let looks_like_token = lower.as_bytes().windows(7).any(|w| {
+        w.starts_with(b"dt0")
+            && w[3].is_ascii_lowercase()
+            && w[4].is_ascii_digit()
+            && w[5].is_ascii_digit()
+            && w[6] == b'.'
+    });
+    if looks_like_token || tenant.trim() == token.expose() {
+        bail!(
+            "DT_TENANT looks like an API token (dt0c01.…), not an environment URL: are DT_TENANT \
+             and DT_API_TOKEN swapped? (the value is not shown)"
+        );
+    }
+    Ok(())
+}
+
+/// The token must not cross a network in clear text: plain HTTP only to this machine.
+fn refuse_plain_http(url: &Url) -> Result<()> {
+    let local = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() == "http" && !local {
+        bail!(
+            "refusing to send the API token in clear text to {}: use https://, or, on a network \
+             you trust, set DT_ALLOW_PLAIN_HTTP=true (--allow-plain-http)",
+            crate::secret::shown(url)
+        );
+    }
+    Ok(())
 }
 
 /// The environment's base URL without trailing slash: scheme added when missing, an API path
@@ -157,8 +206,9 @@ fn parse_url(raw: &str, name: &str) -> Result<Url> {
     });
     url.with_context(|| {
         format!(
-            "{name} `{raw}` is not an http(s) URL: expected e.g. https://abc12345.live.dynatrace.com \
-             or https://dynatrace.example.com/e/<environment-id>"
+            "{name} `{}` is not an http(s) URL: expected e.g. \
+             https://abc12345.live.dynatrace.com or https://dynatrace.example.com/e/<environment-id>",
+            crate::secret::shown_raw(raw)
         )
     })
 }
@@ -223,6 +273,41 @@ mod tests {
         assert!(token.authorization().is_sensitive());
         assert_eq!(token.authorization(), "Api-Token dt0c01.SENTINEL");
         assert_eq!(format!("{token:?}"), "Token(***)");
+    }
+
+    #[test]
+    fn a_token_goes_over_plain_http_only_to_this_machine_unless_allowed() {
+        let with = |tenant: &str, allow| {
+            let mut plain = request(Some(tenant), Some("dt0c01.SENTINEL"));
+            plain.allow_plain_http = allow;
+            Destination::resolve(plain)
+        };
+        let refused = format!("{:#}", with("http://dt.example.com", false).unwrap_err());
+        assert!(
+            refused.contains("refusing to send the API token in clear text"),
+            "{refused}"
+        );
+        assert!(!refused.contains("SENTINEL"));
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:9",
+            "http://[::1]:9",
+        ] {
+            assert!(with(local, false).is_ok(), "{local}");
+        }
+        assert!(with("http://dt.example.com", true).is_ok());
+        assert!(with("https://dt.example.com", false).is_ok());
+    }
+
+    #[test]
+    fn a_token_given_as_tenant_is_refused_without_showing_it() {
+        for tenant in ["dt0c01.SENTINEL.SECRET", "https://DT0C01.sentinel.secret/"] {
+            let err =
+                Destination::resolve(request(Some(tenant), Some("dt0c01.OTHER"))).unwrap_err();
+            let text = format!("{err:#}");
+            assert!(text.contains("looks like an API token"), "{text}");
+            assert!(!text.to_lowercase().contains("sentinel"), "{text}");
+        }
     }
 
     #[test]

@@ -1,29 +1,51 @@
+use std::ffi::OsString;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use keptn_dt_metrics::cli::{Cli, CliError};
+use keptn_dt_metrics::cli::{Cli, CliError, OutputFormat};
 use keptn_dt_metrics::pipeline::{self, Io, SystemClock};
 use keptn_dt_metrics::report::Outcome;
 
 fn main() -> ExitCode {
-    let outcome = match Cli::parse_from_env(std::env::args_os()) {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let outcome = match Cli::parse_from_env(args.iter().cloned()) {
         Ok(cli) => run(cli),
+        Err(CliError::Clap(error)) if !error.use_stderr() => {
+            // --help and --version.
+            let _ = error.print();
+            Outcome::Accepted
+        }
         Err(CliError::Clap(error)) => {
             let _ = error.print();
-            if error.use_stderr() {
-                Outcome::UsageError
-            } else {
-                Outcome::Accepted
-            }
+            let message = error.kind().to_string();
+            let detail = error.render().to_string();
+            let first = detail.lines().next().unwrap_or(&message);
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            json_only(&args, first)
         }
         Err(CliError::Usage(error)) => {
             eprintln!("keptn-dt-metrics: error: {error:#}");
-            Outcome::UsageError
+            json_only(&args, &format!("{error:#}"))
         }
     };
     ExitCode::from(outcome.exit_code())
+}
+
+/// With `--output json`, the usage error as a report on stdout too (stderr has it already).
+fn json_only(args: &[OsString], message: &str) -> Outcome {
+    if Cli::output_format(args) == OutputFormat::Json {
+        let mut stdout = std::io::stdout().lock();
+        pipeline::report_usage_error(
+            OutputFormat::Json,
+            false,
+            &mut stdout,
+            &mut std::io::sink(),
+            message,
+        );
+    }
+    Outcome::UsageError
 }
 
 fn run(cli: Cli) -> Outcome {

@@ -213,6 +213,8 @@ pub enum Code {
     // Warnings.
     MetricKeyNormalized,
     DimensionDropped,
+    DimensionKeyCollision,
+    DimensionValueTruncated,
     DimensionOverridden,
     MetadataDuplicate,
     ServerWarning,

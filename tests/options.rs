@@ -73,6 +73,8 @@ enum Answer {
     Unavailable,
     /// Answers after 300 ms, each request on its own.
     Leisurely,
+    /// 503 with `Retry-After: 1`, always.
+    UnavailableForASecond,
 }
 
 struct Case {
@@ -136,6 +138,16 @@ fn cases() -> Vec<Case> {
             Setup::DryRun(&["--histogram", "h=samples.txt"]),
         ),
         case("DT_ONEAGENT", "true", None, send(&[], METRIC)),
+        case(
+            "DT_ALLOW_PLAIN_HTTP",
+            "true",
+            None,
+            Setup::Send {
+                env: &[("DT_TENANT", "http://192.0.2.1:9"), ("DT_API_TOKEN", TOKEN)],
+                args: &["-m", "x_metric=1", "--retries", "0", "--timeout-secs", "1"],
+                answer: Answer::Accept,
+            },
+        ),
         case("INSECURE_SSL", "true", None, Setup::Tls(&[])),
         case(
             "DT_CA_BUNDLE",
@@ -161,6 +173,16 @@ fn cases() -> Vec<Case> {
                 env: CREDENTIALS,
                 args: &["-m", "x_metric=1", "--output", "json"],
                 answer: Answer::Unavailable,
+            },
+        ),
+        case(
+            "DT_RETRY_BUDGET_SECS",
+            "0",
+            Some("0"),
+            Setup::Send {
+                env: CREDENTIALS,
+                args: &["-m", "x_metric=1", "--output", "json"],
+                answer: Answer::UnavailableForASecond,
             },
         ),
         case(
@@ -334,6 +356,7 @@ fn start(answer: Answer) -> FakeDynatrace {
             Reply::accepted(request.lines().len())
         }
         Answer::Unavailable => Reply::json(503, "{}").with_header("Retry-After", "0"),
+        Answer::UnavailableForASecond => Reply::json(503, "{}").with_header("Retry-After", "1"),
         Answer::Leisurely => {
             std::thread::sleep(std::time::Duration::from_millis(300));
             Reply::accepted(request.lines().len())

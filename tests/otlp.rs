@@ -468,7 +468,11 @@ fn a_cumulative_histogram_never_leaves_the_library() {
     let sender = Sender {
         client: http::client(&destination).unwrap(),
         token: destination.token.clone(),
-        policy: RetryPolicy { retries: 0 },
+        policy: RetryPolicy {
+            retries: 0,
+            budget: Duration::from_secs(10),
+        },
+        started: std::time::Instant::now(),
         stop: Arc::new(AtomicBool::new(false)),
     };
     let endpoints = Endpoints {

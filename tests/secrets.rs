@@ -135,3 +135,90 @@ fn server_texts_echoing_the_token_are_redacted_everywhere() {
         }
     }
 }
+
+#[test]
+fn the_token_appears_nowhere_on_the_paths_added_for_hostile_input_and_faults() {
+    let lower_token = TOKEN.to_lowercase();
+    let hidden = |what: &str, out: &support::Output| {
+        let all = format!("{}\n{}", out.stdout, out.stderr).to_lowercase();
+        assert!(
+            !all.contains(&lower_token),
+            "{what}: the token leaked\n{all}"
+        );
+    };
+    let dir = Workdir::new("secret-new-paths");
+    let echo = |status: u16| {
+        FakeDynatrace::start(move |_, _| {
+            Reply::json(
+                status,
+                format!(r#"{{"error":{{"message":"header was Api-Token {TOKEN}"}}}}"#),
+            )
+            .with_header("Retry-After", "5")
+        })
+    };
+    for output in ["text", "json"] {
+        let mut bad = TOKEN.as_bytes().to_vec();
+        bad.push(0xff);
+        use std::os::unix::ffi::OsStringExt;
+        let out = dir
+            .cli()
+            .env_os("DT_API_TOKEN", std::ffi::OsString::from_vec(bad))
+            .env("DT_TENANT", "http://127.0.0.1:9")
+            .args(["-m", "x_metric=1", "-o", output])
+            .run();
+        out.expect_code(2);
+        hidden(&format!("non-UTF-8 token, {output}"), &out);
+
+        let out = dir
+            .cli()
+            .credentials("http://192.0.2.1:9", TOKEN)
+            .args(["-m", "x_metric=1", "-o", output])
+            .run();
+        out.expect_code(2);
+        hidden(&format!("plain http, {output}"), &out);
+
+        let out = dir
+            .cli()
+            .credentials(&TOKEN.to_uppercase(), TOKEN)
+            .args(["-m", "x_metric=1", "-o", output])
+            .run();
+        out.expect_code(2);
+        hidden(&format!("token as tenant, {output}"), &out);
+
+        let server = echo(401);
+        let url = format!("{}/api/v2/metrics/ingest?api-token={TOKEN}", server.url());
+        let out = dir
+            .cli()
+            .env("DT_API_TOKEN", TOKEN)
+            .args(["--metrics-url", &url, "-m", "x_metric=1", "-o", output])
+            .run();
+        out.expect_code(4);
+        hidden(&format!("token in the URL's query, {output}"), &out);
+
+        for (status, args) in [
+            (413, vec!["-m", "x_metric=1"]),
+            (503, vec!["-m", "x_metric=1", "--retry-budget-secs", "1"]),
+            (202, vec!["-m", "x_metric=1"]),
+        ] {
+            let server = echo(status);
+            let out = dir
+                .cli()
+                .credentials(server.url(), TOKEN)
+                .args(&args)
+                .args(["-o", output])
+                .run();
+            out.expect_code(4);
+            hidden(&format!("{status} echoing the token, {output}"), &out);
+        }
+
+        let out = dir
+            .cli()
+            .args(["--api-token", TOKEN, "--bad-flag", "-o", output])
+            .run();
+        out.expect_code(2);
+        hidden(
+            &format!("a usage error with the token as a flag, {output}"),
+            &out,
+        );
+    }
+}

@@ -134,6 +134,11 @@ pub struct Cli {
     #[arg(long, env = "INSECURE_SSL", action = ArgAction::SetTrue, value_parser = bool_arg, help_heading = "Dynatrace")]
     pub insecure_ssl: bool,
 
+    /// Send the API token over plain http:// to a host other than this machine (it is refused
+    /// otherwise: the token would cross the network in clear text)
+    #[arg(long, env = "DT_ALLOW_PLAIN_HTTP", action = ArgAction::SetTrue, value_parser = bool_arg, help_heading = "Dynatrace")]
+    pub allow_plain_http: bool,
+
     /// Extra CA certificates (PEM file) to trust, e.g. for a Managed cluster or ActiveGate
     #[arg(
         long,
@@ -151,6 +156,11 @@ pub struct Cli {
     /// honoured
     #[arg(long, env = "DT_RETRIES", value_name = "N", default_value_t = 2, value_parser = ranged(Some("DT_RETRIES"), 0, 10), help_heading = "Dynatrace")]
     pub retries: u64,
+
+    /// The longest a run keeps retrying, in seconds from its start: no retry begins later (the
+    /// job-executor's task in job/config.yaml waits 180 s)
+    #[arg(long, env = "DT_RETRY_BUDGET_SECS", value_name = "SECS", default_value_t = 120, value_parser = ranged(Some("DT_RETRY_BUDGET_SECS"), 0, 3600), help_heading = "Dynatrace")]
+    pub retry_budget_secs: u64,
 
     /// Requests in flight at most; halved whenever Dynatrace throttles (429), then growing back
     /// by one at a time; 1 sends one request after the other
@@ -295,6 +305,17 @@ impl Cli {
         }
         cli.env_labels.sort();
         Ok(cli)
+    }
+
+    /// The report format `args` ask for, read leniently: for reporting an error in them.
+    pub fn output_format(args: &[OsString]) -> OutputFormat {
+        let matches = Cli::command()
+            .ignore_errors(true)
+            .try_get_matches_from(args);
+        matches
+            .ok()
+            .and_then(|m| m.get_one::<OutputFormat>("output").copied())
+            .unwrap_or(OutputFormat::Text)
     }
 
     /// The inputs, in the order they are read: metrics, JSON documents, line protocol,

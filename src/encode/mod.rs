@@ -28,10 +28,10 @@ pub struct LineEncoder {
     /// Metadata lines sent so far, by key: only the first for a key counts.
     metadata_sent: Vec<(String, String)>,
     /// Reused for every line: the key as written, and the metric's own dimensions normalised
-    /// (`own` holds ranges into `own_text`).
+    /// (`own` holds ranges into `own_text`, and the index of the raw dimension).
     written: String,
     own_text: String,
-    own: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    own: Vec<(std::ops::Range<usize>, std::ops::Range<usize>, usize)>,
 }
 
 /// Which layer a merged dimension comes from.
@@ -136,7 +136,7 @@ impl LineEncoder {
     fn own_dimensions(&mut self, metric: &Metric, warnings: &mut Capped<Warning>) {
         self.own_text.clear();
         self.own.clear();
-        for (raw_key, raw_value) in &metric.dimensions {
+        for (i, (raw_key, raw_value)) in metric.dimensions.iter().enumerate() {
             let key_start = self.own_text.len();
             if !normalize::write_dimension_key(raw_key, &mut self.own_text) {
                 warnings.push_with(|| Warning {
@@ -149,13 +149,41 @@ impl LineEncoder {
                 continue;
             }
             let value_start = self.own_text.len();
-            normalize::write_dimension_value(raw_value, &mut self.own_text);
+            let key = &self.own_text[key_start..value_start];
+            let earlier = self
+                .own
+                .iter()
+                .find(|(k, _, _)| self.own_text[k.clone()] == *key);
+            if let Some((_, _, earlier)) = earlier {
+                let earlier_key = &metric.dimensions[*earlier].0;
+                warnings.push_with(|| Warning {
+                    origin: metric.origin.clone(),
+                    code: Code::DimensionKeyCollision,
+                    text: format!(
+                        "dimension keys `{earlier_key}` and `{raw_key}` both become `{key}`; the \
+                         later value is sent"
+                    ),
+                });
+            }
+            let cut = normalize::write_dimension_value(raw_value, &mut self.own_text);
+            if cut {
+                warnings.push_with(|| Warning {
+                    origin: metric.origin.clone(),
+                    code: Code::DimensionValueTruncated,
+                    text: format!(
+                        "the value of dimension `{raw_key}` ({} characters) was cut to {}, the \
+                         most Dynatrace keeps",
+                        raw_value.chars().count(),
+                        normalize::DIMENSION_VALUE_MAX_CHARS
+                    ),
+                });
+            }
             if self.own_text.len() == value_start {
                 self.own_text.truncate(key_start);
                 continue;
             }
             let end = self.own_text.len();
-            self.own.push((key_start..value_start, value_start..end));
+            self.own.push((key_start..value_start, value_start..end, i));
         }
     }
 
@@ -167,7 +195,7 @@ impl LineEncoder {
         warnings: &mut Capped<Warning>,
     ) -> SmallVec<[(&'a str, &'a str, Layer); 32]> {
         let pair = |(k, v): &'a (String, String)| (k.as_str(), v.as_str());
-        let own = self.own.iter().map(|(k, v)| {
+        let own = self.own.iter().map(|(k, v, _)| {
             (
                 &self.own_text[k.clone()],
                 &self.own_text[v.clone()],
@@ -305,6 +333,33 @@ mod tests {
             "keptn.latency,team=web,keptn_project=shop,region=eu\\ west,ci_platform=keptn gauge,1.5"
         );
         assert_eq!(warnings.items[0].code, Code::DimensionOverridden);
+    }
+
+    #[test]
+    fn silent_changes_are_warnings_with_their_place() {
+        let mut m = metric("latency", Value::Gauge(1.0));
+        m.dimensions = vec![
+            ("Region".into(), "eu".into()),
+            ("region".into(), "us".into()),
+            ("note".into(), "x".repeat(10_000)),
+        ];
+        let mut warnings = Capped::default();
+        let line = LineEncoder::new(&settings())
+            .metric(&m, NOW, &mut warnings)
+            .unwrap();
+        assert!(line.contains(",region=us,"), "{line}");
+        let codes: Vec<Code> = warnings.items.iter().map(|w| w.code).collect();
+        assert_eq!(
+            codes,
+            vec![Code::DimensionKeyCollision, Code::DimensionValueTruncated]
+        );
+        assert!(warnings.items[0]
+            .text
+            .contains("`Region` and `region` both become `region`"));
+        assert!(warnings.items[1]
+            .text
+            .contains("(10000 characters) was cut to 250"));
+        assert_eq!(warnings.items[1].origin.to_string(), "test");
     }
 
     #[test]

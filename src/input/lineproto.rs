@@ -47,6 +47,14 @@ fn parse_metric(line: &str) -> Result<ParsedLine, String> {
         dimensions = parsed;
         rest = remainder;
     }
+    let fields = rest.split_ascii_whitespace().count();
+    if fields > 2 {
+        return Err(format!(
+            "the line has {} fields where at most 3 are allowed: `key[,dimensions] payload \
+             [timestamp]` (a space in a dimension value is written `\\ `)",
+            fields + 1
+        ));
+    }
     let mut tokens = rest.split_ascii_whitespace();
     let payload = tokens
         .next()
@@ -60,11 +68,6 @@ fn parse_metric(line: &str) -> Result<ParsedLine, String> {
             })
         })
         .transpose()?;
-    if let Some(extra) = tokens.next() {
-        return Err(format!(
-            "unexpected `{extra}` after the timestamp (spaces in dimension values must be escaped as `\\ `)"
-        ));
-    }
     Ok(ParsedLine::Metric {
         key: key.to_owned(),
         dimensions,
@@ -302,7 +305,8 @@ mod tests {
         assert!(err("a.b gauge,min=1,max=2").contains("needs all of"));
         assert!(err("a.b,d=x y 1").contains("not a number"));
         assert!(err("a.b 1 12:00").contains("timestamp"));
-        assert!(err("a.b 1 2 3").contains("unexpected `3`"));
+        assert!(err("a.b 1 2 3").contains("4 fields where at most 3 are allowed"));
+        assert!(err("a b c d").contains("4 fields where at most 3 are allowed"));
         assert!(err(r#"a.b,d="open 1"#).contains("closing"));
     }
 

@@ -49,6 +49,15 @@ pub fn write_full_metric_key(
     written: &mut String,
     out: &mut String,
 ) -> Result<bool, Problem> {
+    if !has_a_name(raw) {
+        return Err(Problem::new(
+            Code::MetricKeyInvalid,
+            format!(
+                "metric name `{raw}` has no letter or digit (A-Z, a-z, 0-9) to make a key of: it \
+                 would be sent as the bare prefix or `_`, where other such names end up too"
+            ),
+        ));
+    }
     written.clear();
     if prefixed && !prefix.is_empty() {
         written.push_str(prefix);
@@ -81,6 +90,13 @@ pub fn write_full_metric_key(
         return Err(refusal);
     }
     Ok(out[start..] != **written)
+}
+
+/// Whether a name (the part after the prefix) has something to make a key of: without a letter
+/// or digit it normalises to nothing or to `_` sections, and would be sent under the bare
+/// prefix, where different names collapse into one key.
+fn has_a_name(raw: &str) -> bool {
+    raw.bytes().any(|b| b.is_ascii_alphanumeric())
 }
 
 /// Merges dimensions given lowest precedence first (default < the item's own < the Keptn
@@ -128,6 +144,27 @@ mod tests {
         assert_eq!(code("keptn", ".x", false), Code::MetricKeyInvalid);
         assert_eq!(code("", "dt.cpu", true), Code::MetricKeyReserved);
         assert_eq!(code("DT", "cpu", true), Code::MetricKeyReserved);
+    }
+
+    #[test]
+    fn a_name_of_nothing_is_refused_whatever_the_prefix() {
+        for prefix in ["keptn", "", "keptn.loadtest"] {
+            for name in ["", " ", "!!!", ".", "_", "._.", "€ €", "キュー/延迟"] {
+                let refused = metric_key(prefix, name, true).unwrap_err();
+                assert_eq!(refused.code, Code::MetricKeyInvalid, "{prefix:?} {name:?}");
+                assert!(
+                    refused.reason.contains("no letter or digit"),
+                    "{}",
+                    refused.reason
+                );
+            }
+            for name in ["abc", "!!!.cpu", "é.x", "load test"] {
+                assert!(
+                    metric_key(prefix, name, true).is_ok(),
+                    "{prefix:?} {name:?}"
+                );
+            }
+        }
     }
 
     #[test]

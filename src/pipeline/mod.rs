@@ -55,21 +55,26 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
         clock,
         stop,
     } = io;
+    let (output, dry_run) = (cli.output, cli.dry_run);
+    let usage_error = |stdout: &mut dyn Write, stderr: &mut dyn Write, error: anyhow::Error| {
+        report_usage_error(output, dry_run, stdout, stderr, &format!("{error:#}"))
+    };
     let started_ns = clock.now_ns();
     let config = match Config::from_cli(cli) {
         Ok(config) => config,
-        Err(error) => return usage_error(stderr, &error),
+        Err(error) => return usage_error(stdout, stderr, error),
     };
     let client = match config.destination.as_ref().map(http::client).transpose() {
         Ok(client) => client,
-        Err(error) => return usage_error(stderr, &error),
+        Err(error) => return usage_error(stdout, stderr, error),
     };
     let pipeline = Pipeline {
         config: &config,
         client,
         stop,
+        started: Instant::now(),
     };
-    let (report, stopped_by) = match config.loop_interval {
+    let mut report = match config.loop_interval {
         None => {
             let window = Window {
                 start_ns: started_ns,
@@ -77,32 +82,44 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
             };
             let now_ms = (clock.now_ns() / 1_000_000) as i64;
             match pipeline.round(window, now_ms, stdin, stdout, stderr) {
-                Ok(report) => (report, None),
-                Err(error) => return usage_error(stderr, &error),
+                Ok(report) => report,
+                Err(error) => return usage_error(stdout, stderr, error),
             }
         }
         Some(interval) => match pipeline.run_loop(started_ns, interval, clock, stdout, stderr) {
-            Ok(ended) => ended,
-            Err(error) => return usage_error(stderr, &error),
+            Ok((report, None)) => report,
+            Ok((mut report, Some(error))) => {
+                let message = format!("{error:#}; the report shows the rounds before");
+                let _ = writeln!(stderr, "keptn-dt-metrics: error: {message}");
+                report.usage_error(message);
+                report
+            }
+            Err(error) => return usage_error(stdout, stderr, error),
         },
     };
-    if let Err(error) = write_report(&config, &report, stdout, stderr) {
-        return usage_error(stderr, &error);
+    if let Err(error) = write_report(config.output, &report, stdout, stderr) {
+        report.usage_error(format!("{error:#}"));
+        let _ = writeln!(stderr, "keptn-dt-metrics: error: {error:#}");
     }
-    match stopped_by {
-        None => report.outcome,
-        Some(error) => {
-            let _ = writeln!(
-                stderr,
-                "keptn-dt-metrics: error: {error:#}; the report shows the rounds before"
-            );
-            Outcome::UsageError
-        }
-    }
+    report.outcome
 }
 
-fn usage_error(stderr: &mut dyn Write, error: &anyhow::Error) -> Outcome {
-    let _ = writeln!(stderr, "keptn-dt-metrics: error: {error:#}");
+/// Says what was wrong on stderr and, with `--output json`, as a report on stdout too, so that a
+/// machine reading stdout always finds one.
+pub fn report_usage_error(
+    output: OutputFormat,
+    dry_run: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    message: &str,
+) -> Outcome {
+    let _ = writeln!(stderr, "keptn-dt-metrics: error: {message}");
+    if output == OutputFormat::Json {
+        let mut report = Report::new(dry_run, Default::default(), Default::default());
+        report.usage_error(message.to_owned());
+        let _ = report.write_json(stdout);
+        let _ = stdout.flush();
+    }
     Outcome::UsageError
 }
 
@@ -110,6 +127,8 @@ struct Pipeline<'a> {
     config: &'a Config,
     client: Option<Client>,
     stop: Arc<AtomicBool>,
+    /// The retry budget counts from here.
+    started: Instant,
 }
 
 impl Pipeline<'_> {
@@ -176,12 +195,12 @@ fn outcome_name(outcome: Outcome) -> String {
 }
 
 fn write_report(
-    config: &Config,
+    output: OutputFormat,
     report: &Report,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<()> {
-    let written = match config.output {
+    let written = match output {
         OutputFormat::Json => report.write_json(stdout),
         OutputFormat::Text => report.write_text(stdout, stderr),
     };

@@ -23,6 +23,8 @@ use super::deliver::Event;
 pub struct Findings {
     /// Lines that passed local validation.
     pub lines: usize,
+    /// Of them, metadata lines.
+    pub metadata_lines: usize,
     /// OTLP points that passed local validation.
     pub points: usize,
     pub line_refusals: Capped<Refusal>,
@@ -36,6 +38,7 @@ impl Findings {
     pub fn new(limit: usize) -> Findings {
         Findings {
             lines: 0,
+            metadata_lines: 0,
             points: 0,
             line_refusals: Capped::new(limit),
             warnings: Capped::new(limit),
@@ -161,6 +164,7 @@ impl Sink for Producer {
             match self.encoder.metadata(metadata, &mut findings.warnings) {
                 Ok(Some(text)) => {
                     findings.lines += 1;
+                    findings.metadata_lines += 1;
                     Some(text)
                 }
                 Ok(None) => None,

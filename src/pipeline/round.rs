@@ -5,7 +5,6 @@ use std::io::{Read, Write};
 use std::sync::{mpsc, Arc, Mutex};
 
 use anyhow::{Context, Result};
-use reqwest::Url;
 
 use super::chunk::{self, Chunk, Filler};
 use super::deliver::{Account, Deliverer, DryRun, Event, Payloads};
@@ -15,6 +14,7 @@ use crate::cli::OutputFormat;
 use crate::input;
 use crate::otlp::Window;
 use crate::report::{LinesResult, OtlpResult, Report};
+use crate::secret::shown;
 use crate::send::http::Sender;
 use crate::send::pool::{Endpoints, Pool};
 use crate::send::retry::RetryPolicy;
@@ -88,7 +88,9 @@ impl Pipeline<'_> {
                     token: destination.token.clone(),
                     policy: RetryPolicy {
                         retries: destination.retries,
+                        budget: destination.retry_budget,
                     },
+                    started: self.started,
                     stop: Arc::clone(&self.stop),
                 };
                 let answers = events.clone();
@@ -135,21 +137,20 @@ fn report(
     let sent = !dry_run;
     let lines = LinesResult {
         total: findings.lines,
+        metadata: findings.metadata_lines,
         refusals: findings.line_refusals,
         warnings: findings.warnings,
         payload: dry_run.then_some(payloads.lines),
         endpoint: endpoints
             .as_ref()
-            .and_then(|e| e.metrics.as_ref().map(Url::to_string)),
+            .and_then(|e| e.metrics.as_ref().map(shown)),
         delivery: sent.then_some(account.lines),
     };
     let otlp = OtlpResult {
         points: findings.points,
         refusals: findings.otlp_refusals,
         payload: dry_run.then_some(payloads.otlp),
-        endpoint: endpoints
-            .as_ref()
-            .and_then(|e| e.otlp.as_ref().map(Url::to_string)),
+        endpoint: endpoints.as_ref().and_then(|e| e.otlp.as_ref().map(shown)),
         delivery: sent.then_some(account.otlp),
     };
     let mut report = Report::new(dry_run, lines, otlp);

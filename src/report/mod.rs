@@ -53,6 +53,9 @@ pub struct Report {
     /// What became of the records of inputs that aggregate them (load-test results).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub records: Vec<RecordsReport>,
+    /// A usage or configuration error ended the run (its message is in `failure`).
+    #[serde(skip)]
+    usage: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,6 +83,8 @@ impl From<RecordCount> for RecordsReport {
 pub struct LinesReport {
     /// Lines that passed local validation (metric and metadata lines).
     pub total: usize,
+    /// Of them, metadata lines (Dynatrace may leave them out of its count of accepted lines).
+    pub metadata: usize,
     pub sent: usize,
     pub ok: u64,
     pub invalid: u64,
@@ -158,6 +163,8 @@ pub struct WarningReport {
 pub struct LinesResult {
     /// Lines that passed local validation.
     pub total: usize,
+    /// Of them, metadata lines.
+    pub metadata: usize,
     pub refusals: Capped<Refusal>,
     pub warnings: Capped<Warning>,
     /// In a dry run: the lines that would be sent.
@@ -206,6 +213,7 @@ impl Report {
         let refused_unlisted = lines.refusals.more;
         let lines_report = LinesReport {
             total: lines.total,
+            metadata: lines.metadata,
             sent: delivery.sent,
             ok: delivery.ok,
             invalid: delivery.invalid,
@@ -260,9 +268,20 @@ impl Report {
             lines: lines_report,
             otlp: otlp_report,
             records: Vec::new(),
+            usage: false,
         };
         report.judge();
         report
+    }
+
+    /// A usage or configuration error ended the run, after what this report shows.
+    pub fn usage_error(&mut self, message: String) {
+        self.usage = true;
+        self.failure = Some(match self.failure.take() {
+            Some(earlier) => format!("{message}; before that: {earlier}"),
+            None => message,
+        });
+        self.judge();
     }
 
     /// A signal stopped the run: it is a delivery failure when anything was left unsent,
@@ -293,6 +312,7 @@ impl Report {
     pub fn absorb(&mut self, later: Report) {
         let (l, m) = (&mut self.lines, later.lines);
         l.total += m.total;
+        l.metadata += m.metadata;
         l.sent += m.sent;
         l.ok += m.ok;
         l.invalid += m.invalid;
@@ -327,13 +347,20 @@ impl Report {
         self.endpoint = later.endpoint.or(self.endpoint.take());
         self.interrupted = later.interrupted.or(self.interrupted.take());
         self.records.extend(later.records);
+        self.usage |= later.usage;
         self.judge();
     }
 
     fn judge(&mut self) {
         let (l, o) = (&self.lines, &self.otlp);
-        let failed = self.failure.is_some() || o.failure.is_some() || self.interrupted.is_some();
-        self.outcome = if failed {
+        let failed = self.failure.is_some()
+            || o.failure.is_some()
+            || self.interrupted.is_some()
+            || l.unconfirmed > 0
+            || o.unconfirmed > 0;
+        self.outcome = if self.usage {
+            Outcome::UsageError
+        } else if failed {
             Outcome::DeliveryFailed
         } else if l.refused_locally > 0 || l.invalid > 0 || o.refused_locally > 0 || o.rejected > 0
         {

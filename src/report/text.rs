@@ -23,11 +23,13 @@ impl Report {
             }
             self.write_records(notes)?;
             self.write_text_summary(notes)?;
-            return self.write_otlp_summary(notes);
+            self.write_otlp_summary(notes)?;
+            return self.write_interruption(notes);
         }
         self.write_records(out)?;
         self.write_text_summary(out)?;
-        self.write_otlp_summary(out)
+        self.write_otlp_summary(out)?;
+        self.write_interruption(out)
     }
 
     fn write_otlp_summary(&self, out: &mut dyn Write) -> std::io::Result<()> {
@@ -74,6 +76,13 @@ impl Report {
         Ok(())
     }
 
+    fn write_interruption(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match &self.interrupted {
+            Some(interrupted) => writeln!(out, "{interrupted}"),
+            None => Ok(()),
+        }
+    }
+
     fn write_records(&self, out: &mut dyn Write) -> std::io::Result<()> {
         for records in &self.records {
             writeln!(
@@ -103,11 +112,22 @@ impl Report {
             )?;
         } else {
             let endpoint = self.endpoint.as_deref().unwrap_or("Dynatrace");
+            let metadata = match l.metadata {
+                0 => String::new(),
+                n => format!(" ({n} metadata, which Dynatrace may leave uncounted)"),
+            };
             writeln!(
                 out,
-                "{} of {} line(s) sent in {} request(s) to {endpoint}: {} accepted, {} invalid{refused}",
+                "{} of {} line(s){metadata} sent in {} request(s) to {endpoint}: {} accepted, {} invalid{refused}",
                 l.sent, l.total, self.requests, l.ok, l.invalid
             )?;
+            if l.unconfirmed > 0 {
+                writeln!(
+                    out,
+                    "unconfirmed: {} line(s) sent that Dynatrace's answers do not account for",
+                    l.unconfirmed
+                )?;
+            }
         }
         for invalid in l.invalid_lines.iter().take(TEXT_LIST_LIMIT) {
             writeln!(

@@ -39,6 +39,12 @@ impl LineBatch {
         &self.body
     }
 
+    /// Metadata lines (`#key gauge dt.meta...`): no metric line starts with `#`.
+    pub fn metadata_lines(&self) -> usize {
+        let body = self.body.as_bytes();
+        self.starts.iter().filter(|&&s| body[s] == b'#').count()
+    }
+
     /// The two halves of a batch of at least two lines, for a server that found it too large.
     pub fn split(self) -> (LineBatch, LineBatch) {
         let middle = self.len() / 2;

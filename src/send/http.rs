@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use flate2::write::GzEncoder;
@@ -13,9 +13,9 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
-use super::retry::{Attempt, RetryPolicy};
+use super::retry::{Attempt, GiveUp, RetryPolicy};
 use crate::destination::{Destination, Token};
-use crate::secret::redact;
+use crate::secret::{redact, shown};
 
 const MAX_MESSAGE_CHARS: usize = 500;
 
@@ -117,6 +117,8 @@ pub struct Sender {
     pub client: Client,
     pub token: Option<Token>,
     pub policy: RetryPolicy,
+    /// When the run started: the retry budget counts from here.
+    pub started: Instant,
     /// Set on SIGTERM or SIGINT: waits end and no new attempt is made.
     pub stop: Arc<AtomicBool>,
 }
@@ -201,7 +203,7 @@ impl Sender {
                     };
                     let text = format!(
                         "could not reach {} after {} attempt(s): {}",
-                        post.url,
+                        shown(post.url),
                         attempt + 1,
                         error_chain(&error.without_url())
                     );
@@ -213,13 +215,23 @@ impl Sender {
                 text: self.redact(failure.text),
                 kind: failure.kind,
             };
-            let Some(wait) = self.policy.wait_after(attempt, how) else {
-                posted.answer = Err(failure);
-                return posted;
+            let wait = match self.policy.wait_after(attempt, how, self.started.elapsed()) {
+                Ok(wait) => wait,
+                Err(why) => {
+                    let mut failure = failure;
+                    if why == GiveUp::BudgetSpent {
+                        failure.text.push_str(&format!(
+                            " (no more retries: the retry budget of {} s is spent)",
+                            self.policy.budget.as_secs()
+                        ));
+                    }
+                    posted.answer = Err(failure);
+                    return posted;
+                }
             };
             note(format!(
                 "retrying {} in {:.1} s after {} (attempt {} of {})",
-                post.url,
+                shown(post.url),
                 wait.as_secs_f64(),
                 match how {
                     Attempt::Status { status, .. } => StatusCode::from_u16(status)
@@ -269,15 +281,8 @@ fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 fn retry_after(response: &Response) -> Option<Duration> {
-    let seconds: u64 = response
-        .headers()
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(seconds))
+    let header = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
+    super::retry::retry_after(header, SystemTime::now())
 }
 
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -295,6 +300,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn describe_status(status: StatusCode, body: &str, url: &Url, attempts: u32) -> String {
+    let url = shown(url);
     let hint = match status.as_u16() {
         401 => "the API token is missing, invalid or expired: check DT_API_TOKEN".to_owned(),
         403 => {
@@ -347,6 +353,7 @@ pub fn server_message(body: &str) -> Option<String> {
 
 /// The failure text for an answer that is a web page rather than Dynatrace's API.
 pub fn not_dynatrace(url: &Url, status: StatusCode, variable: &str) -> String {
+    let url = shown(url);
     format!(
         "{url} answered {status} with a web page, not as Dynatrace's API (a proxy or login \
          page?): check DT_TENANT or {variable}"

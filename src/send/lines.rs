@@ -21,7 +21,8 @@ pub struct LinesDelivery {
     pub failure: Option<String>,
     pub failed_requests: usize,
     pub unsent: usize,
-    /// Lines sent whose answer never came (the run was stopped while they were in flight).
+    /// Lines sent that Dynatrace's answer did not account for, or whose answer never came (the
+    /// run was stopped while they were in flight).
     pub unconfirmed: usize,
 }
 
@@ -80,16 +81,9 @@ impl LinesDelivery {
 
     fn answered(&mut self, answer: &Answer, body: &str, batch: &LineBatch) {
         let response = serde_json::from_str::<ValidationResponse>(body).unwrap_or_default();
-        let sent = batch.len() as u64;
-        let invalid = match (response.lines_invalid, response.lines_ok) {
-            (Some(invalid), _) => invalid,
-            (None, Some(ok)) => sent.saturating_sub(ok),
-            // A 400 that counts nothing refused the whole request.
-            (None, None) if !answer.status.is_success() => sent,
-            (None, None) => 0,
-        };
+        let (ok, invalid) = self.count(answer, &response, batch);
+        self.ok += ok;
         self.invalid += invalid;
-        self.ok += response.lines_ok.unwrap_or(sent.saturating_sub(invalid));
         let listed = response.error.as_ref().map_or(0, |e| e.invalid_lines.len());
         if invalid > 0 && listed == 0 {
             let message = server_message(body).unwrap_or_else(|| "no reason given".into());
@@ -140,6 +134,67 @@ impl LinesDelivery {
                 });
             }
         }
+    }
+}
+
+impl LinesDelivery {
+    /// The lines Dynatrace accepted and refused, as its answer counts them, checked against the
+    /// lines sent: what the answer does not account for is unconfirmed, with a warning. Metadata
+    /// lines may or may not be counted (either adds up).
+    fn count(
+        &mut self,
+        answer: &Answer,
+        response: &ValidationResponse,
+        batch: &LineBatch,
+    ) -> (u64, u64) {
+        let sent = batch.len() as u64;
+        let data_lines = sent - batch.metadata_lines() as u64;
+        let counted = response.lines_ok.is_some() || response.lines_invalid.is_some();
+        let (ok, invalid) = match (response.lines_ok, response.lines_invalid) {
+            (ok, Some(invalid)) => (ok.unwrap_or(sent.saturating_sub(invalid)), invalid),
+            (Some(ok), None) if !answer.status.is_success() => (ok, sent.saturating_sub(ok)),
+            (Some(ok), None) => (ok, 0),
+            // A 400 that counts nothing refused the whole request.
+            (None, None) if !answer.status.is_success() => return (0, sent),
+            (None, None) => (0, 0),
+        };
+        let accounted = ok.saturating_add(invalid);
+        if accounted == sent || accounted == data_lines {
+            return (ok, invalid);
+        }
+        let status = answer.status;
+        if accounted > sent {
+            let invalid = invalid.min(sent);
+            let ok = ok.min(sent - invalid);
+            self.warnings.push_with(|| ServerWarning {
+                line: None,
+                warning: format!(
+                    "Dynatrace's answer ({status}) counts {accounted} line(s) for a request of \
+                     {sent}; taken as {ok} accepted and {invalid} invalid"
+                ),
+                origin: None,
+            });
+            return (ok, invalid);
+        }
+        let unconfirmed = data_lines.saturating_sub(accounted).max(1);
+        self.unconfirmed += unconfirmed as usize;
+        self.warnings.push_with(|| ServerWarning {
+            line: None,
+            warning: if counted {
+                format!(
+                    "Dynatrace's answer ({status}) accounts for {accounted} of the {sent} \
+                     line(s) sent ({ok} accepted, {invalid} invalid): {unconfirmed} line(s) are \
+                     unconfirmed"
+                )
+            } else {
+                format!(
+                    "Dynatrace answered {status} without counting the lines (not its \
+                     ValidationResponse): {unconfirmed} line(s) are unconfirmed"
+                )
+            },
+            origin: None,
+        });
+        (ok, invalid)
     }
 }
 
@@ -256,6 +311,42 @@ mod tests {
     }
 
     #[test]
+    fn answers_that_do_not_add_up_leave_lines_unconfirmed() {
+        let thirty: Vec<String> = (0..30).map(|i| format!("m{i} 1")).collect();
+        let thirty: Vec<&str> = thirty.iter().map(String::as_str).collect();
+        let sent = batches(&thirty).remove(0);
+        let mut short = LinesDelivery::default();
+        record(&mut short, 202, r#"{"linesOk":10,"linesInvalid":0}"#, &sent);
+        assert_eq!((short.ok, short.invalid, short.unconfirmed), (10, 0, 20));
+        assert!(short.warnings.items[0]
+            .warning
+            .contains("20 line(s) are unconfirmed"));
+        let mut over = LinesDelivery::default();
+        record(&mut over, 400, r#"{"linesOk":0,"linesInvalid":500}"#, &sent);
+        assert_eq!((over.ok, over.invalid, over.unconfirmed), (0, 30, 0));
+        assert!(over.warnings.items[0]
+            .warning
+            .contains("counts 500 line(s)"));
+        let mut text = LinesDelivery::default();
+        record(&mut text, 200, "OK", &sent);
+        assert_eq!((text.ok, text.unconfirmed), (0, 30));
+    }
+
+    #[test]
+    fn metadata_lines_may_or_may_not_be_counted() {
+        let sent = batches(&["#a.b gauge dt.meta.unit=Byte", "a.b 1", "c.d 2"]).remove(0);
+        for body in [
+            r#"{"linesOk":3,"linesInvalid":0}"#,
+            r#"{"linesOk":2,"linesInvalid":0}"#,
+        ] {
+            let mut delivery = LinesDelivery::default();
+            record(&mut delivery, 202, body, &sent);
+            assert_eq!(delivery.unconfirmed, 0, "{body}");
+            assert!(delivery.warnings.items.is_empty(), "{body}");
+        }
+    }
+
+    #[test]
     fn other_spellings() {
         let sent = batches(&["a 1", "b 2"]).remove(0);
         let mut delivery = LinesDelivery::default();
@@ -270,7 +361,7 @@ mod tests {
         assert_eq!(delivery.warnings.items[0].warning, "b changed to b.gauge");
         let mut empty_body = LinesDelivery::default();
         record(&mut empty_body, 202, "", &sent);
-        assert_eq!(empty_body.ok, 2);
+        assert_eq!((empty_body.ok, empty_body.unconfirmed), (0, 2));
         let mut unnamed = LinesDelivery::default();
         record(&mut unnamed, 400, r#"{"error":{"message":"bad"}}"#, &sent);
         assert_eq!(unnamed.invalid, 2);

@@ -55,7 +55,15 @@ impl OtlpDelivery {
                     Some(response) => {
                         self.points_sent += points;
                         if let Some(partial) = response.partial_success {
-                            self.rejected += partial.rejected_data_points.max(0) as u64;
+                            let mut rejected = partial.rejected_data_points.max(0) as u64;
+                            if rejected > points as u64 {
+                                self.messages.push(format!(
+                                    "Dynatrace says it rejected {rejected} point(s) of a request \
+                                     of {points}; taken as {points}"
+                                ));
+                                rejected = points as u64;
+                            }
+                            self.rejected += rejected;
                             if !partial.error_message.is_empty() {
                                 self.messages.push(redact(partial.error_message));
                             }

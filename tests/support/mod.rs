@@ -367,6 +367,11 @@ impl Cli {
         self
     }
 
+    pub fn env_os(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Cli {
+        self.command.env(name, value);
+        self
+    }
+
     /// DT_TENANT and DT_API_TOKEN.
     pub fn credentials(self, tenant: &str, token: &str) -> Cli {
         self.env("DT_TENANT", tenant).env("DT_API_TOKEN", token)
