@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 
-use crate::cli::{parse_pairs, Cli, OutputFormat};
+use crate::cli::{parse_pairs, Cli, OutputFormat, Verbosity};
 use crate::destination::{self, Destination};
 use crate::input::{Location, Source};
 use crate::model::merge_pairs;
@@ -26,6 +26,8 @@ pub struct Config {
     pub concurrency: usize,
     /// Entries the report lists of each kind.
     pub report_limit: usize,
+    /// `--quiet`, `--verbose`: how much goes to stderr and into the text report.
+    pub verbosity: Verbosity,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -44,6 +46,7 @@ pub struct EncodeSettings {
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
         let sources = cli.sources();
+        let verbosity = cli.verbosity();
         if sources.is_empty() {
             bail!(
                 "nothing to send: give --metric NAME=VALUE, --input FILE (JSON) or --lines FILE \
@@ -92,7 +95,10 @@ impl Config {
             project: cli.keptn_project.clone(),
             stage: cli.keptn_stage.clone(),
             service: cli.keptn_service.clone(),
-            context_id: cli.keptn_context.clone(),
+            keptn_context: match &cli.keptn_context {
+                Some(raw) => keptn::KeptnContext::parse(raw)?,
+                None => None,
+            },
             event_type: cli.keptn_event_type.clone(),
             labels,
         };
@@ -138,6 +144,7 @@ impl Config {
             loop_interval: cli.run_loop.then(|| Duration::from_secs(cli.interval)),
             concurrency: cli.concurrency as usize,
             report_limit: cli.report_limit as usize,
+            verbosity,
         })
     }
 }

@@ -223,6 +223,35 @@ pub fn split_request(
     (first, request)
 }
 
+/// A request in OTLP's JSON mapping, as a dry run shows it: fields that hold their default
+/// (empty strings and lists, zero counts) left out, as the mapping itself does, except `sum`,
+/// `min` and `max`, which are there whenever they are set, zero or not.
+pub fn request_json(request: &ExportMetricsServiceRequest) -> serde_json::Value {
+    fn prune(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(fields) => {
+                fields.retain(|key, field| {
+                    prune(field);
+                    let kept_when_zero = matches!(key.as_str(), "sum" | "min" | "max");
+                    match field {
+                        serde_json::Value::Null => false,
+                        serde_json::Value::Bool(b) => *b,
+                        serde_json::Value::String(s) => !s.is_empty(),
+                        serde_json::Value::Array(a) => !a.is_empty(),
+                        serde_json::Value::Object(o) => !o.is_empty(),
+                        serde_json::Value::Number(n) => kept_when_zero || n.as_f64() != Some(0.0),
+                    }
+                });
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(prune),
+            _ => {}
+        }
+    }
+    let mut json = serde_json::to_value(request).unwrap_or_default();
+    prune(&mut json);
+    json
+}
+
 /// The number of data points in a request.
 pub fn data_points(request: &ExportMetricsServiceRequest) -> usize {
     request
@@ -353,6 +382,31 @@ mod tests {
         );
         let keys: Vec<&str> = point.attributes.iter().map(|kv| kv.key.as_str()).collect();
         assert_eq!(keys, vec!["http.method", "ci_platform", "keptn_service"]);
+    }
+
+    #[test]
+    fn dry_run_json_leaves_out_default_fields_but_keeps_sums() {
+        let encoder = OtlpEncoder::new(&settings());
+        let mut zero = histogram();
+        zero.buckets.sum = 0.0;
+        zero.description = None;
+        let request = encoder.requests(vec![encoder.metric(&zero, WINDOW).unwrap()]);
+        let json = request_json(&request[0]);
+        let text = json.to_string();
+        for absent in [
+            "droppedAttributesCount",
+            "schemaUrl",
+            "exemplars",
+            "description",
+            "flags",
+        ] {
+            assert!(!text.contains(absent), "{absent} in {text}");
+        }
+        let point = &json["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["histogram"]
+            ["dataPoints"][0];
+        assert_eq!(point["sum"], 0.0);
+        assert_eq!(point["bucketCounts"], serde_json::json!(["1", "1", "1"]));
+        assert!(!text.contains('\n'));
     }
 
     #[test]

@@ -311,7 +311,17 @@ fn task_runs_as_a_dry_run_under_keptns_context() {
     assert!(!lines.is_empty(), "nothing would be sent:\n{stdout}");
     for line in lines {
         assert!(line.starts_with(&prefix), "not {prefix}: {line}");
-        // Today's binary would send the JSON whole as the dimension keptn_context.
-        assert!(!line.contains("workloadName"), "KEPTN_CONTEXT sent: {line}");
+        assert!(
+            !line.contains("workloadName"),
+            "KEPTN_CONTEXT sent whole: {line}"
+        );
+        assert!(
+            line.contains(
+                ",ci_platform=keptn,keptn_app=sockshop,keptn_app_version=1.0.0,\
+                 keptn_workload=carts,keptn_workload_version=0.2.1,keptn_task_type=post,\
+                 keptn_object_type=Workload,stage=prod "
+            ),
+            "the task context's dimensions: {line}"
+        );
     }
 }

@@ -91,3 +91,61 @@ fn a_loop_cannot_read_stdin_again() {
     out.expect_code(2);
     assert!(out.stderr.contains("stdin"), "{}", out.stderr);
 }
+
+#[test]
+fn a_dry_run_loop_says_what_would_be_sent_each_round_and_lists_a_refusal_once() {
+    let dir = Workdir::new("loop-dry-run");
+    dir.write(
+        "m.json",
+        r#"[{"name": "ok", "value": 1}, {"name": "bad", "value": "x"}]"#,
+    );
+    let child = dir
+        .cli()
+        .args(["--dry-run", "--input", "m.json", "--output", "json"])
+        .args(["--loop", "--interval", "1"])
+        .spawn();
+    // Long enough for at least two rounds a second apart; the count is checked below.
+    std::thread::sleep(Duration::from_millis(3500));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    let out = support::Output::from(child.wait_with_output().expect("wait for the binary"));
+
+    let report = out.json();
+    let rounds = report["rounds"].as_u64().expect("rounds in the report");
+    assert!(rounds >= 2, "at least two rounds in 3.5 s: {out:?}");
+    assert_eq!(
+        out.stderr
+            .matches("1 line(s) and 0 histogram point(s) would be sent, 1 refused")
+            .count() as u64,
+        rounds,
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("outcome accepted"), "{}", out.stderr);
+    assert_eq!(report["lines"]["refused_locally"], rounds);
+    assert_eq!(report["lines"]["refused"].as_array().unwrap().len(), 1);
+    assert_eq!(report["lines"]["total"], rounds);
+    out.expect_code(3);
+}
+
+#[test]
+fn quiet_leaves_out_the_round_lines() {
+    let dir = Workdir::new("loop-quiet");
+    dir.write("s.txt", "1\n");
+    let child = dir
+        .cli()
+        .args(["--dry-run", "--quiet", "--histogram", "latency=s.txt"])
+        .args(["--loop", "--interval", "1"])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    let out = support::Output::from(child.wait_with_output().expect("wait for the binary"));
+    out.expect_code(0);
+    assert!(!out.stderr.contains("round 1"), "{}", out.stderr);
+    assert!(out.stderr.contains("round(s) added up"), "{}", out.stderr);
+}

@@ -372,22 +372,15 @@ fn dry_run_prints_the_otlp_request_as_json_needs_no_credentials_and_sends_nothin
     assert!(out
         .stdout
         .starts_with("keptn.build_time,ci_platform=keptn gauge,42\n"));
-    let start = out
-        .stdout
-        .lines()
-        .position(|l| l.starts_with('{'))
-        .expect("a JSON request after the lines");
-    let json_text: String = out
-        .stdout
-        .lines()
-        .skip(start)
-        .collect::<Vec<_>>()
-        .join("\n");
-    let request: Json = serde_json::Deserializer::from_str(&json_text)
-        .into_iter::<Json>()
-        .next()
-        .expect("one JSON value")
-        .expect("valid JSON");
+    // The lines, then each request as compact JSON on a line of its own.
+    let printed: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(printed.len(), 2, "{}", out.stdout);
+    let json_text = printed[1];
+    let request: Json = serde_json::from_str(json_text).expect("one request, valid JSON");
+    assert!(
+        !json_text.contains("\"description\":\"\""),
+        "no default fields"
+    );
     assert!(json_text.contains("\"resourceMetrics\""));
     let metric = &request["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0];
     assert_eq!(metric["name"], "keptn.latency");

@@ -5,16 +5,16 @@
 //! of letting the flag replace it: `DEFAULT_DIMENSIONS` with `--dimension`, and every
 //! `LABELS_<KEY>` with `--label`.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{ArgAction, Parser, ValueEnum};
 
-use crate::input::{Location, Source};
 use crate::secret::Secret;
+pub use parse::CliError;
 pub use values::parse_pairs;
 use values::{bool_arg, bounds_arg, histogram_arg, ranged, secret_arg};
 
+mod parse;
 mod values;
 
 pub const DEFAULT_PREFIX: &str = "keptn";
@@ -22,60 +22,96 @@ pub const DEFAULT_PREFIX: &str = "keptn";
 pub const LABELS_PREFIX: &str = "LABELS_";
 
 const AFTER_HELP: &str = "\
-Every Keptn event label arrives as LABELS_<KEY> and becomes the dimension <key>.
-Exit codes: 0 all accepted; 2 usage or configuration error (nothing sent); 3 data refused
-(locally or by Dynatrace); 4 delivery failed (auth, network, server).";
+Exit codes: 0 all accepted; 2 usage error, nothing sent; 3 data refused; 4 delivery failed.
+--help shows every option at length, with examples.";
+
+const AFTER_LONG_HELP: &str = "\
+Examples:
+  Print what would be sent, needing no credentials:
+    keptn-dt-metrics --dry-run --input examples/loadtest.json
+  Send two metrics and a histogram to a tenant:
+    DT_TENANT=https://abc12345.live.dynatrace.com DT_API_TOKEN=dt0c01.XXXX \\
+      keptn-dt-metrics -m build_time=42.5 -m 'deploys count,delta=1' \\
+      --histogram response_time=latencies.txt
+  Ready line protocol from stdin, the report as JSON:
+    printf 'app.deploys,region=eu 1\n' | keptn-dt-metrics --dry-run --lines - -o json
+
+Every Keptn event label arrives as LABELS_<KEY> and becomes the dimension <key>. Today's Keptn
+sets KEPTN_CONTEXT to its task's JSON, whose fields become dimensions too.
+
+Exit codes: 0 all accepted (dry run: nothing refused); 2 usage or configuration error, nothing
+sent; 3 some data refused, locally or by Dynatrace, the rest accepted; 4 delivery failed (auth,
+network, server, unconfirmed lines, or a stop by SIGTERM/SIGINT that left data unsent).";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "keptn-dt-metrics",
     version,
-    about = "Send a Keptn task's numbers to Dynatrace as keptn-prefixed metrics and report \
-             exactly what was accepted and refused.",
-    after_help = AFTER_HELP
+    about = "Send a Keptn task's numbers to Dynatrace and report exactly what was accepted.",
+    long_about = "Send a Keptn task's numbers to Dynatrace as keptn-prefixed metrics (line \
+                  protocol) and histograms (OTLP), and report exactly what was accepted and \
+                  refused, line by line, with the input each line came from.",
+    after_help = AFTER_HELP,
+    after_long_help = AFTER_LONG_HELP
 )]
 pub struct Cli {
-    /// A metric on the command line: `NAME=VALUE`, or a line-protocol line with a relative key,
-    /// e.g. `'response_time,region=eu gauge,min=1,max=9,sum=30,count=5'` (repeatable)
+    /// A metric: NAME=VALUE, or a line-protocol line (repeatable)
+    ///
+    /// NAME=VALUE is a gauge; a line such as 'response_time,region=eu
+    /// gauge,min=1,max=9,sum=30,count=5' gives dimensions and other payloads. The key gets the
+    /// prefix. A malformed one is a usage error: nothing is sent.
     #[arg(short, long = "metric", value_name = "METRIC", help_heading = "Inputs")]
     pub metrics: Vec<String>,
 
-    /// A JSON document of metrics: `[{"name": "x", "value": 1}]` or `{"metrics": [...]}`;
-    /// `-` reads stdin (repeatable)
+    /// A JSON document of metrics and histograms; - reads stdin (repeatable)
+    ///
+    /// The guide's list [{"name": "x", "value": 1}] as it stands, or {"dimensions": {..},
+    /// "metrics": [..], "histograms": [..]}. Read as it streams in: a bad entry is refused with
+    /// its JSON path, the others are sent.
     #[arg(short, long = "input", value_name = "FILE", help_heading = "Inputs")]
     pub inputs: Vec<PathBuf>,
 
-    /// Ready line protocol, one data point per line; keys are kept as written (no prefix), the
-    /// Keptn dimensions are added; `-` reads stdin (repeatable)
+    /// Ready line protocol; - reads stdin (repeatable)
+    ///
+    /// One data point per line, metadata lines included; keys are kept as written (no prefix),
+    /// the Keptn and default dimensions are added. A bad line is refused with its number.
     #[arg(short, long = "lines", value_name = "FILE", help_heading = "Inputs")]
     pub lines: Vec<PathBuf>,
 
-    /// A histogram from raw samples: NAME=FILE with one number per line; `-` reads stdin
-    /// (repeatable)
+    /// A histogram from samples: NAME=FILE, one number per line (repeatable)
+    ///
+    /// Sent over OTLP as a DELTA explicit-bucket histogram; - reads stdin.
     #[arg(long = "histogram", value_name = "NAME=FILE", value_parser = histogram_arg, help_heading = "Inputs")]
     pub histograms: Vec<(String, PathBuf)>,
 
-    /// Bucket bounds for --histogram samples, ascending and comma-separated
-    /// [default: the OpenTelemetry SDK's 0,5,10,25,50,75,100,250,500,750,1000,2500,5000,7500,10000]
+    /// Bucket bounds for --histogram, ascending, comma-separated
+    ///
+    /// [default: the OpenTelemetry SDK's 0,5,10,25,50,75,100,250,500,750,1000,2500,5000,7500,
+    /// 10000]
     #[arg(long, value_name = "LIST", value_parser = bounds_arg, help_heading = "Inputs")]
     pub bounds: Option<Bounds>,
 
-    /// Also send every histogram as a line-protocol summary (gauge,min,max,sum,count), for
-    /// environments without OTLP histograms
+    /// Also send each histogram as a line-protocol summary
+    ///
+    /// gauge,min=..,max=..,sum=..,count=.., for environments that do not ingest OTLP
+    /// histograms.
     #[arg(long, env = "DT_HISTOGRAM_SUMMARIES", action = ArgAction::SetTrue, value_parser = bool_arg, help_heading = "Output")]
     pub histogram_summaries: bool,
 
-    /// Keep running: re-read the inputs and send every --interval seconds until SIGTERM or
-    /// Ctrl-C, then print the totals; histogram windows follow each other without gaps
+    /// Send every --interval until SIGTERM or Ctrl-C, then print the totals
+    ///
+    /// Each round re-reads the inputs; histogram windows follow each other without gaps.
     #[arg(long = "loop", help_heading = "Output")]
     pub run_loop: bool,
 
-    /// Seconds between two sends with --loop
+    /// Seconds between two rounds of --loop
     #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = ranged(None, 1, 86_400), help_heading = "Output")]
     pub interval: u64,
 
-    /// Print the lines that would be sent and the local refusals; send nothing, need no
-    /// credentials
+    /// Print what would be sent; send nothing, need no credentials
+    ///
+    /// The lines on stdout as they would go out, then each OTLP request as compact JSON on a
+    /// line of its own; the summary, refusals and warnings on stderr.
     #[arg(long, help_heading = "Output")]
     pub dry_run: bool,
 
@@ -83,13 +119,25 @@ pub struct Cli {
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
     pub output: OutputFormat,
 
-    /// Refusals, warnings and invalid lines the report lists, of each kind; the others are
-    /// counted ("and N more"), so that the report stays small whatever the input size
+    /// Entries the report lists of each kind
+    ///
+    /// Refusals, warnings and invalid lines beyond this are counted ("and N more"), so that the
+    /// report stays small whatever the input size.
     #[arg(long, env = "DT_REPORT_LIMIT", value_name = "N", default_value_t = 1000, value_parser = ranged(Some("DT_REPORT_LIMIT"), 1, 1_000_000), help_heading = "Output")]
     pub report_limit: u64,
 
-    /// Dynatrace environment URL: https://{env}.live.dynatrace.com, https://{domain}/e/{env}
-    /// or https://{activegate}:9999/e/{env}; scheme and trailing slash optional
+    /// Only the summary: no warnings listed, no retry or round lines
+    #[arg(short, long, conflicts_with = "verbose", help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Also one stderr line per request answered
+    #[arg(short, long, help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Dynatrace environment URL
+    ///
+    /// https://{env}.live.dynatrace.com, https://{domain}/e/{env} or
+    /// https://{activegate}:9999/e/{env}; scheme and trailing slash optional.
     #[arg(
         long,
         env = "DT_TENANT",
@@ -98,13 +146,15 @@ pub struct Cli {
     )]
     pub tenant: Option<String>,
 
-    /// API token with scope metrics.ingest; prefer the environment variable, which stays out of
-    /// the process list
+    /// API token with scope metrics.ingest
+    ///
+    /// Prefer the variable: a flag shows in the process list.
     #[arg(long, env = "DT_API_TOKEN", value_name = "TOKEN", value_parser = secret_arg, help_heading = "Dynatrace")]
     pub api_token: Option<Secret>,
 
-    /// Full metrics ingest URL, instead of {tenant}/api/v2/metrics/ingest; the token is sent if
-    /// given
+    /// Full metrics ingest URL, instead of {tenant}/api/v2/metrics/ingest
+    ///
+    /// The token is sent if given.
     #[arg(
         long,
         env = "DT_METRICS_URL",
@@ -122,11 +172,13 @@ pub struct Cli {
     )]
     pub otlp_url: Option<String>,
 
-    /// Send OTLP requests uncompressed instead of gzip-compressed (DT_OTLP_GZIP=false)
+    /// Send OTLP requests uncompressed (DT_OTLP_GZIP=false)
     #[arg(long = "no-gzip", env = "DT_OTLP_GZIP", action = ArgAction::SetFalse, value_parser = bool_arg, help_heading = "Dynatrace")]
     pub gzip: bool,
 
-    /// Send to the local OneAgent endpoint (http://localhost:14499/metrics/ingest, no token)
+    /// Send to the local OneAgent endpoint, without a token
+    ///
+    /// http://localhost:14499/metrics/ingest and /otlp/v1/metrics.
     #[arg(long, env = "DT_ONEAGENT", action = ArgAction::SetTrue, value_parser = bool_arg, help_heading = "Dynatrace")]
     pub oneagent: bool,
 
@@ -134,12 +186,16 @@ pub struct Cli {
     #[arg(long, env = "INSECURE_SSL", action = ArgAction::SetTrue, value_parser = bool_arg, help_heading = "Dynatrace")]
     pub insecure_ssl: bool,
 
-    /// Send the API token over plain http:// to a host other than this machine (it is refused
-    /// otherwise: the token would cross the network in clear text)
+    /// Send the token over plain http:// to another host
+    ///
+    /// Refused otherwise, since the token would cross the network in clear text; this machine
+    /// (localhost, 127.0.0.0/8, ::1) is always allowed.
     #[arg(long, env = "DT_ALLOW_PLAIN_HTTP", action = ArgAction::SetTrue, value_parser = bool_arg, help_heading = "Dynatrace")]
     pub allow_plain_http: bool,
 
-    /// Extra CA certificates (PEM file) to trust, e.g. for a Managed cluster or ActiveGate
+    /// Extra CA certificates to trust (a PEM file)
+    ///
+    /// E.g. for a Managed cluster or an ActiveGate with its own certificate authority.
     #[arg(
         long,
         env = "DT_CA_BUNDLE",
@@ -152,26 +208,30 @@ pub struct Cli {
     #[arg(long, env = "DT_TIMEOUT_SECS", value_name = "SECS", default_value_t = 10, value_parser = ranged(Some("DT_TIMEOUT_SECS"), 1, 600), help_heading = "Dynatrace")]
     pub timeout_secs: u64,
 
-    /// Retries of a request that met a connection failure, 429 or 502/503/504; Retry-After is
-    /// honoured
+    /// Retries of a request after a connection failure, 429 or 502/503/504
+    ///
+    /// Retry-After is honoured, in seconds or as an HTTP date (60 s at most).
     #[arg(long, env = "DT_RETRIES", value_name = "N", default_value_t = 2, value_parser = ranged(Some("DT_RETRIES"), 0, 10), help_heading = "Dynatrace")]
     pub retries: u64,
 
-    /// The longest a run keeps retrying, in seconds from its start: no retry begins later (the
-    /// job-executor's task in job/config.yaml waits 180 s)
+    /// No retry begins later than this many seconds after the run started
+    ///
+    /// The job-executor's task in job/config.yaml waits 180 s.
     #[arg(long, env = "DT_RETRY_BUDGET_SECS", value_name = "SECS", default_value_t = 120, value_parser = ranged(Some("DT_RETRY_BUDGET_SECS"), 0, 3600), help_heading = "Dynatrace")]
     pub retry_budget_secs: u64,
 
-    /// Requests in flight at most; halved whenever Dynatrace throttles (429), then growing back
-    /// by one at a time; 1 sends one request after the other
+    /// Requests in flight at most
+    ///
+    /// Halved whenever Dynatrace throttles (429), then growing back one at a time; 1 sends one
+    /// request after the other.
     #[arg(long, env = "DT_CONCURRENCY", value_name = "N", default_value_t = 16, value_parser = ranged(Some("DT_CONCURRENCY"), 1, 64), help_heading = "Dynatrace")]
     pub concurrency: u64,
 
-    /// First section of every metric key; `--prefix ''` for none
+    /// First section of every metric key; --prefix '' for none
     #[arg(long, env = "METRIC_PREFIX", value_name = "PREFIX", default_value = DEFAULT_PREFIX, help_heading = "Metrics")]
     pub prefix: String,
 
-    /// Second key section, after the prefix: keptn.<integration>.<name>
+    /// Second key section: keptn.<integration>.<name>
     #[arg(
         long,
         env = "INTEGRATION_NAME",
@@ -180,16 +240,18 @@ pub struct Cli {
     )]
     pub integration: Option<String>,
 
-    /// Default dimension for every line, lowest precedence (repeatable); merged with
-    /// DEFAULT_DIMENSIONS [env: DEFAULT_DIMENSIONS=k=v,k2=v2]
+    /// A dimension for every line, lowest precedence (repeatable)
+    ///
+    /// Merged with DEFAULT_DIMENSIONS=k=v,k2=v2 (the flag wins on the same key).
+    /// [env: DEFAULT_DIMENSIONS]
     #[arg(long = "dimension", value_name = "KEY=VALUE", help_heading = "Metrics")]
     pub dimensions: Vec<String>,
 
-    /// `k=v,k2=v2`: documented with --dimension, with which it merges.
+    /// k=v,k2=v2: documented with --dimension, with which it merges.
     #[arg(long = "default-dimensions", env = "DEFAULT_DIMENSIONS", hide = true)]
     pub default_dimensions: Option<String>,
 
-    /// Keptn project, the dimension keptn_project
+    /// Keptn project: the dimension keptn_project
     #[arg(
         long,
         env = "KEPTN_PROJECT",
@@ -198,7 +260,7 @@ pub struct Cli {
     )]
     pub keptn_project: Option<String>,
 
-    /// Keptn stage, the dimension keptn_stage
+    /// Keptn stage: the dimension keptn_stage
     #[arg(
         long,
         env = "KEPTN_STAGE",
@@ -207,7 +269,7 @@ pub struct Cli {
     )]
     pub keptn_stage: Option<String>,
 
-    /// Keptn service, the dimension keptn_service
+    /// Keptn service: the dimension keptn_service
     #[arg(
         long,
         env = "KEPTN_SERVICE",
@@ -216,18 +278,23 @@ pub struct Cli {
     )]
     pub keptn_service: Option<String>,
 
-    /// Keptn context ID of the sequence, the dimension keptn_context; job/config.yaml passes
-    /// it from the event ($.shkeptncontext)
+    /// The Keptn context: today's Keptn's task JSON, or a job-executor context ID
+    ///
+    /// Today's Keptn sets it to the task's context (app, workload, their versions, task and
+    /// object type, metadata), each field a dimension (keptn_app, keptn_workload, ...). For the
+    /// job-executor it is the sequence's context ID, the dimension keptn_context, which
+    /// job/config.yaml passes from the event ($.shkeptncontext).
     #[arg(
         long,
         env = "KEPTN_CONTEXT",
-        value_name = "ID",
+        value_name = "JSON|ID",
         help_heading = "Keptn context"
     )]
     pub keptn_context: Option<String>,
 
-    /// Type of the triggering event, the dimension keptn_event_type; job/config.yaml passes it
-    /// from the event ($.type)
+    /// Type of the triggering event: the dimension keptn_event_type
+    ///
+    /// job/config.yaml passes it from the event ($.type).
     #[arg(
         long,
         env = "KEPTN_EVENT_TYPE",
@@ -236,8 +303,10 @@ pub struct Cli {
     )]
     pub keptn_event_type: Option<String>,
 
-    /// An event label, the dimension <key> (repeatable); merged with the LABELS_<KEY>
-    /// variables [env: LABELS_<KEY>]
+    /// An event label: the dimension <key> (repeatable)
+    ///
+    /// Merged with the LABELS_<KEY> variables the job-executor sets (the flag wins on the same
+    /// key). [env: LABELS_<KEY>]
     #[arg(
         long = "label",
         value_name = "KEY=VALUE",
@@ -245,12 +314,16 @@ pub struct Cli {
     )]
     pub labels: Vec<String>,
 
-    /// Do not add the dimensions from Dynatrace's metadata files (written by OneAgent or the
-    /// Dynatrace operator) (DT_METADATA_ENRICHMENT=false)
+    /// Leave out Dynatrace's metadata files' dimensions (DT_METADATA_ENRICHMENT=false)
+    ///
+    /// The files OneAgent or the Dynatrace operator write, whose pairs are added, top
+    /// precedence, as the official clients do.
     #[arg(long = "no-metadata-enrichment", env = "DT_METADATA_ENRICHMENT", action = ArgAction::SetFalse, value_parser = bool_arg, help_heading = "Keptn context")]
     pub metadata_enrichment: bool,
 
-    /// Where the metadata files are (dt_metadata.properties, dt_host_metadata.properties)
+    /// Where Dynatrace's metadata files are
+    ///
+    /// dt_metadata.properties, dt_host_metadata.properties and OneAgent's indirection file.
     #[arg(long, env = "DT_METADATA_DIR", value_name = "DIR", default_value = crate::enrichment::DEFAULT_DIR, help_heading = "Keptn context")]
     pub metadata_dir: PathBuf,
 
@@ -269,153 +342,19 @@ pub enum OutputFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bounds(pub Vec<f64>);
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
 impl Cli {
-    /// Parses `args` (the program name first) with the process's environment.
-    pub fn parse_from_env(args: impl IntoIterator<Item = OsString>) -> Result<Cli, CliError> {
-        let mut command = Cli::command().mut_args(|arg| arg.hide_env_values(true));
-        let declared: Vec<(String, String)> = command
-            .get_arguments()
-            .filter_map(|arg| {
-                let name = arg.get_env()?.to_str()?.to_owned();
-                Some((arg.get_id().to_string(), name))
-            })
-            .collect();
-        for (id, name) in declared {
-            let Some(value) = std::env::var_os(&name) else {
-                continue;
-            };
-            if utf8(&name, &value)?.trim().is_empty() {
-                command = command.mut_arg(&id, |arg| arg.env(None));
-            }
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
         }
-        let matches = command.try_get_matches_from(args).map_err(CliError::Clap)?;
-        let mut cli = Cli::from_arg_matches(&matches).map_err(CliError::Clap)?;
-        for (key, value) in std::env::vars_os() {
-            let Some(label) = key
-                .as_encoded_bytes()
-                .strip_prefix(LABELS_PREFIX.as_bytes())
-            else {
-                continue;
-            };
-            let value = utf8(&key.to_string_lossy(), &value)?;
-            let label = String::from_utf8_lossy(label).to_lowercase();
-            if !label.is_empty() && !value.trim().is_empty() {
-                cli.env_labels.push((label, value.to_owned()));
-            }
-        }
-        cli.env_labels.sort();
-        Ok(cli)
-    }
-
-    /// The report format `args` ask for, read leniently: for reporting an error in them.
-    pub fn output_format(args: &[OsString]) -> OutputFormat {
-        let matches = Cli::command()
-            .ignore_errors(true)
-            .try_get_matches_from(args);
-        matches
-            .ok()
-            .and_then(|m| m.get_one::<OutputFormat>("output").copied())
-            .unwrap_or(OutputFormat::Text)
-    }
-
-    /// The inputs, in the order they are read: metrics, JSON documents, line protocol,
-    /// histograms.
-    pub fn sources(&self) -> Vec<Source> {
-        let metrics = self
-            .metrics
-            .iter()
-            .enumerate()
-            .map(|(i, text)| Source::Argument {
-                text: text.clone(),
-                index: i as u32 + 1,
-            });
-        let location = |path: &PathBuf| Location::from_arg(path.clone());
-        let json = self.inputs.iter().map(|p| Source::Json(location(p)));
-        let lines = self.lines.iter().map(|p| Source::Lines(location(p)));
-        let histograms = self.histograms.iter().map(|(name, path)| Source::Samples {
-            name: name.clone(),
-            location: location(path),
-            bounds: self.bounds.as_ref().map(|b| b.0.clone()),
-        });
-        metrics.chain(json).chain(lines).chain(histograms).collect()
-    }
-}
-
-/// Why the command line could not be read.
-#[derive(Debug)]
-pub enum CliError {
-    /// clap's own: a usage error, or `--help`/`--version` (which are not errors).
-    Clap(clap::Error),
-    Usage(anyhow::Error),
-}
-
-fn utf8<'a>(name: &str, value: &'a OsString) -> Result<&'a str, CliError> {
-    value.to_str().ok_or_else(|| {
-        CliError::Usage(anyhow::anyhow!(
-            "the environment variable {name} is not valid UTF-8 (its value is not shown): set \
-             it to UTF-8 text or unset it"
-        ))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str]) -> Cli {
-        Cli::parse_from_env(
-            std::iter::once("keptn-dt-metrics")
-                .chain(args.iter().copied())
-                .map(OsString::from),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn flags_and_defaults() {
-        assert_eq!(parse(&["--prefix", "flag"]).prefix, "flag");
-        assert_eq!(parse(&[]).prefix, "keptn");
-        assert_eq!(parse(&["--prefix", ""]).prefix, "");
-        assert_eq!((parse(&[]).retries, parse(&[]).timeout_secs), (2, 10));
-        assert!(!parse(&["--no-gzip"]).gzip);
-        assert!(parse(&[]).gzip);
-        assert!(!parse(&["--no-metadata-enrichment"]).metadata_enrichment);
-        assert!(parse(&["--oneagent"]).oneagent);
-    }
-
-    #[test]
-    fn input_flags_become_sources_in_reading_order() {
-        let cli = parse(&[
-            "--lines",
-            "l.txt",
-            "-m",
-            "a=1",
-            "--histogram",
-            "h=-",
-            "--input",
-            "m.json",
-        ]);
-        assert_eq!(
-            cli.sources(),
-            vec![
-                Source::Argument {
-                    text: "a=1".into(),
-                    index: 1
-                },
-                Source::Json(Location::File("m.json".into())),
-                Source::Lines(Location::File("l.txt".into())),
-                Source::Samples {
-                    name: "h".into(),
-                    location: Location::Stdin,
-                    bounds: None
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn the_token_never_shows_in_debug_output() {
-        let cli = parse(&["--api-token", "dt0c01.SENTINEL"]);
-        assert!(!format!("{cli:?}").contains("SENTINEL"));
     }
 }

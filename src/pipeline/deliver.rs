@@ -11,8 +11,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::cli::Verbosity;
 use crate::otlp::{data_points, split_request};
-use crate::secret::{redact, Secret};
+use crate::secret::{redact, shown, Secret};
 use crate::send::http::FailureKind;
 use crate::send::lines::LinesDelivery;
 use crate::send::otlp::OtlpDelivery;
@@ -64,6 +65,8 @@ pub struct Deliverer<'a> {
     pub tokens: SyncSender<()>,
     pub stop: Arc<AtomicBool>,
     pub stderr: &'a mut dyn Write,
+    /// Quiet drops the notes (retries); verbose adds a line per request answered.
+    pub verbosity: Verbosity,
 }
 
 /// How many requests may be in flight: halved when Dynatrace throttles, then one more after
@@ -135,14 +138,15 @@ impl Deliverer<'_> {
                 (Payload::Lines(batch), DryRun::Keep) => payloads
                     .lines
                     .extend(batch.body().lines().map(str::to_owned)),
-                (Payload::Otlp(request), _) => payloads
-                    .otlp
-                    .push(serde_json::to_value(&request).unwrap_or_default()),
+                (Payload::Otlp(request), _) => {
+                    payloads.otlp.push(crate::otlp::request_json(&request))
+                }
             }
         }
         if let DryRun::Print(out) = mode {
-            for request in &payloads.otlp {
-                serde_json::to_writer_pretty(&mut *out, request)?;
+            // Printed, so not kept for the report as well.
+            for request in std::mem::take(&mut payloads.otlp) {
+                serde_json::to_writer(&mut *out, &request)?;
                 writeln!(out)?;
             }
         }
@@ -199,6 +203,7 @@ impl Deliverer<'_> {
                     pending.push_back(payload);
                 }
                 Event::Answered(delivered) => {
+                    self.tell(&delivered, endpoints);
                     in_flight.add(&delivered.payload, -1);
                     window.answered(delivered.posted.throttled);
                     let failed = record(&mut account, delivered, endpoints, secret, &mut pending);
@@ -212,6 +217,7 @@ impl Deliverer<'_> {
         while in_flight.requests > 0 && Instant::now() < deadline {
             match self.events.recv_timeout(TICK) {
                 Ok(Event::Answered(delivered)) => {
+                    self.tell(&delivered, endpoints);
                     in_flight.add(&delivered.payload, -1);
                     record(&mut account, delivered, endpoints, secret, &mut pending);
                 }
@@ -237,7 +243,9 @@ impl Deliverer<'_> {
             }
             match self.events.recv_timeout(TICK) {
                 Ok(Event::Note(text)) => {
-                    let _ = writeln!(self.stderr, "keptn-dt-metrics: {text}");
+                    if self.verbosity != Verbosity::Quiet {
+                        let _ = writeln!(self.stderr, "keptn-dt-metrics: {text}");
+                    }
                 }
                 Ok(Event::Done) => {
                     account.read_to_end = true;
@@ -248,6 +256,36 @@ impl Deliverer<'_> {
                 Err(RecvTimeoutError::Disconnected) => return None,
             }
         }
+    }
+}
+
+impl Deliverer<'_> {
+    /// `--verbose`: one stderr line per request answered, e.g.
+    /// `POST https://.../api/v2/metrics/ingest: 202 Accepted, 1000 line(s), 1 attempt(s), 12 ms`.
+    fn tell(&mut self, delivered: &Delivered, endpoints: &Endpoints) {
+        if self.verbosity != Verbosity::Verbose {
+            return;
+        }
+        let posted = &delivered.posted;
+        let answer = match &posted.answer {
+            Ok(answer) => answer.status.to_string(),
+            Err(failure) => format!("failed: {}", failure.text),
+        };
+        let (lines, points) = sizes(&delivered.payload);
+        let what = match delivered.payload {
+            Payload::Lines(_) => format!("{lines} line(s)"),
+            Payload::Otlp(_) => format!("{points} histogram point(s)"),
+        };
+        let url = endpoints
+            .url(&delivered.payload)
+            .map(shown)
+            .unwrap_or_default();
+        let _ = writeln!(
+            self.stderr,
+            "keptn-dt-metrics: POST {url}: {answer}, {what}, {} attempt(s), {} ms",
+            posted.attempts,
+            posted.elapsed.as_millis()
+        );
     }
 }
 

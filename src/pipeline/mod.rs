@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use reqwest::blocking::Client;
 
-use crate::cli::{Cli, OutputFormat};
+use crate::cli::{Cli, OutputFormat, Verbosity};
 use crate::config::Config;
 use crate::otlp::Window;
 use crate::report::{Outcome, Report};
@@ -97,7 +97,7 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
             Err(error) => return usage_error(stdout, stderr, error),
         },
     };
-    if let Err(error) = write_report(config.output, &report, stdout, stderr) {
+    if let Err(error) = write_report(&config, &report, stdout, stderr) {
         report.usage_error(format!("{error:#}"));
         let _ = writeln!(stderr, "keptn-dt-metrics: error: {error:#}");
     }
@@ -165,16 +165,16 @@ impl Pipeline<'_> {
                 }
             };
             window_start = window_end;
-            let _ = writeln!(
-                stderr,
-                "round {round}: {} line(s) and {} histogram point(s) sent, outcome {}",
-                report.lines.sent,
-                report.otlp.points_sent,
-                outcome_name(report.outcome)
-            );
+            if self.config.verbosity != Verbosity::Quiet {
+                let _ = writeln!(stderr, "{}", round_line(round, &report));
+            }
             match &mut totals {
-                Some(totals) => totals.absorb(report),
-                None => totals = Some(report),
+                Some(totals) => totals.absorb(report, self.config.report_limit),
+                None => {
+                    let mut first = report;
+                    first.rounds = Some(1);
+                    totals = Some(first);
+                }
             }
             while !self.stop.load(Ordering::Relaxed) && round_started.elapsed() < interval {
                 std::thread::sleep(Duration::from_millis(50));
@@ -187,22 +187,38 @@ impl Pipeline<'_> {
     }
 }
 
-fn outcome_name(outcome: Outcome) -> String {
-    serde_json::to_value(outcome)
+/// What one round of `--loop` did, for stderr.
+fn round_line(round: u64, report: &Report) -> String {
+    let (lines, points) = (&report.lines, &report.otlp);
+    let refused = lines.refused_locally + points.refused_locally;
+    if report.dry_run {
+        return format!(
+            "round {round}: {} line(s) and {} histogram point(s) would be sent, {refused} refused; \
+             nothing was sent",
+            lines.total, points.points
+        );
+    }
+    let outcome = serde_json::to_value(report.outcome)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    format!(
+        "round {round}: {} line(s) and {} histogram point(s) sent, {refused} refused locally, \
+         outcome {outcome}",
+        lines.sent, points.points_sent
+    )
 }
 
 fn write_report(
-    output: OutputFormat,
+    config: &Config,
     report: &Report,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<()> {
-    let written = match output {
+    let quiet = config.verbosity == Verbosity::Quiet;
+    let written = match config.output {
         OutputFormat::Json => report.write_json(stdout),
-        OutputFormat::Text => report.write_text(stdout, stderr),
+        OutputFormat::Text => report.write_text(stdout, stderr, quiet),
     };
     match written.and_then(|()| stdout.flush()) {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {

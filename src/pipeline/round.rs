@@ -74,6 +74,7 @@ impl Pipeline<'_> {
             tokens,
             stop: Arc::clone(&self.stop),
             stderr,
+            verbosity: config.verbosity,
         };
         let dry_run = config.destination.is_none();
         let (payloads, account, endpoints) = match (&config.destination, &self.client) {

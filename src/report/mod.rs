@@ -2,6 +2,7 @@
 //! for machines, and the [`Outcome`] whose exit code tells Keptn whether the task passed. Exit
 //! codes are decided here and nowhere else.
 
+mod rounds;
 mod text;
 
 use std::io::Write;
@@ -53,6 +54,9 @@ pub struct Report {
     /// What became of the records of inputs that aggregate them (load-test results).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub records: Vec<RecordsReport>,
+    /// `--loop`: the rounds this report adds up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<u64>,
     /// A usage or configuration error ended the run (its message is in `failure`).
     #[serde(skip)]
     usage: bool,
@@ -132,7 +136,7 @@ pub struct OtlpReport {
     pub payload: Option<Vec<serde_json::Value>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 pub struct InvalidLineReport {
     pub line: usize,
     pub error: String,
@@ -141,14 +145,14 @@ pub struct InvalidLineReport {
     pub code: Code,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 pub struct RefusedReport {
     pub input: String,
     pub error: String,
     pub code: Code,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 pub struct WarningReport {
     pub line: Option<usize>,
     pub input: Option<String>,
@@ -268,6 +272,7 @@ impl Report {
             lines: lines_report,
             otlp: otlp_report,
             records: Vec::new(),
+            rounds: None,
             usage: false,
         };
         report.judge();
@@ -305,49 +310,6 @@ impl Report {
                 left.join("; ")
             ));
         }
-        self.judge();
-    }
-
-    /// Adds a later round of `--loop` to this one: counts add up, lists grow.
-    pub fn absorb(&mut self, later: Report) {
-        let (l, m) = (&mut self.lines, later.lines);
-        l.total += m.total;
-        l.metadata += m.metadata;
-        l.sent += m.sent;
-        l.ok += m.ok;
-        l.invalid += m.invalid;
-        l.refused_locally += m.refused_locally;
-        l.unsent += m.unsent;
-        l.unconfirmed += m.unconfirmed;
-        l.invalid_lines.extend(m.invalid_lines);
-        l.invalid_lines_unlisted += m.invalid_lines_unlisted;
-        l.unlisted_invalid += m.unlisted_invalid;
-        l.refused.extend(m.refused);
-        l.refused_unlisted += m.refused_unlisted;
-        l.warnings.extend(m.warnings);
-        l.warnings_unlisted += m.warnings_unlisted;
-        let (o, n) = (&mut self.otlp, later.otlp);
-        o.requests += n.requests;
-        o.points += n.points;
-        o.points_sent += n.points_sent;
-        o.rejected += n.rejected;
-        o.message = match (o.message.take(), n.message) {
-            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-            (a, b) => a.or(b),
-        };
-        o.refused_locally += n.refused_locally;
-        o.refused.extend(n.refused);
-        o.refused_unlisted += n.refused_unlisted;
-        o.unsent += n.unsent;
-        o.unconfirmed += n.unconfirmed;
-        o.failure = n.failure.or(o.failure.take());
-        o.endpoint = n.endpoint.or(o.endpoint.take());
-        self.requests += later.requests;
-        self.failure = later.failure.or(self.failure.take());
-        self.endpoint = later.endpoint.or(self.endpoint.take());
-        self.interrupted = later.interrupted.or(self.interrupted.take());
-        self.records.extend(later.records);
-        self.usage |= later.usage;
         self.judge();
     }
 

@@ -11,25 +11,40 @@ const TEXT_LINE_CHARS: usize = 200;
 
 impl Report {
     /// A dry run prints the payload exactly as it would be sent on `out` and the rest on `notes`,
-    /// so that `--dry-run > payload.txt` captures just the payload.
-    pub fn write_text(&self, out: &mut dyn Write, notes: &mut dyn Write) -> std::io::Result<()> {
+    /// so that `--dry-run > payload.txt` captures just the payload. `quiet` counts the warnings
+    /// instead of listing them.
+    pub fn write_text(
+        &self,
+        out: &mut dyn Write,
+        notes: &mut dyn Write,
+        quiet: bool,
+    ) -> std::io::Result<()> {
         if let Some(payload) = &self.lines.payload {
             for line in payload {
                 writeln!(out, "{line}")?;
             }
             for request in self.otlp.payload.iter().flatten() {
-                serde_json::to_writer_pretty(&mut *out, request)?;
+                serde_json::to_writer(&mut *out, request)?;
                 writeln!(out)?;
             }
             self.write_records(notes)?;
-            self.write_text_summary(notes)?;
+            self.write_text_summary(notes, quiet)?;
             self.write_otlp_summary(notes)?;
+            self.write_rounds(notes)?;
             return self.write_interruption(notes);
         }
         self.write_records(out)?;
-        self.write_text_summary(out)?;
+        self.write_text_summary(out, quiet)?;
         self.write_otlp_summary(out)?;
+        self.write_rounds(out)?;
         self.write_interruption(out)
+    }
+
+    fn write_rounds(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match self.rounds {
+            Some(rounds) => writeln!(out, "{rounds} round(s) added up"),
+            None => Ok(()),
+        }
     }
 
     fn write_otlp_summary(&self, out: &mut dyn Write) -> std::io::Result<()> {
@@ -94,7 +109,7 @@ impl Report {
         Ok(())
     }
 
-    fn write_text_summary(&self, out: &mut dyn Write) -> std::io::Result<()> {
+    fn write_text_summary(&self, out: &mut dyn Write, quiet: bool) -> std::io::Result<()> {
         let l = &self.lines;
         let only_histograms = self.otlp.points > 0 || self.otlp.refused_locally > 0;
         if l.total == 0 && l.refused_locally == 0 && only_histograms {
@@ -155,7 +170,11 @@ impl Report {
             writeln!(out, "refused {}: {}", refused.input, refused.error)?;
         }
         more(out, l.refused.len() as u64 + l.refused_unlisted, "refusals")?;
-        for warning in l.warnings.iter().take(TEXT_LIST_LIMIT) {
+        let warnings = l.warnings.len() as u64 + l.warnings_unlisted;
+        if quiet && warnings > 0 {
+            writeln!(out, "{warnings} warning(s), listed without --quiet")?;
+        }
+        for warning in l.warnings.iter().take(TEXT_LIST_LIMIT).filter(|_| !quiet) {
             let place = match (warning.line, &warning.input) {
                 (Some(line), Some(input)) => format!(" line {line} ({input})"),
                 (Some(line), None) => format!(" line {line}"),
@@ -164,11 +183,9 @@ impl Report {
             };
             writeln!(out, "warning{place}: {}", warning.warning)?;
         }
-        more(
-            out,
-            l.warnings.len() as u64 + l.warnings_unlisted,
-            "warnings",
-        )?;
+        if !quiet {
+            more(out, warnings, "warnings")?;
+        }
         if let Some(failure) = &self.failure {
             writeln!(out, "delivery failed: {failure}")?;
             if l.unsent > 0 {

@@ -109,6 +109,8 @@ pub struct Posted {
     pub answer: Result<Answer, Failure>,
     pub attempts: usize,
     pub throttled: bool,
+    /// From the first attempt to the answer or the failure, retries included.
+    pub elapsed: Duration,
 }
 
 /// Makes POSTs with retries. Cheap to clone: one per sending thread.
@@ -126,10 +128,18 @@ pub struct Sender {
 impl Sender {
     /// Posts with retries; `note` hears one line per retry.
     pub fn post(&self, post: Post, note: &dyn Fn(String)) -> Posted {
+        let started = Instant::now();
+        let mut posted = self.post_with_retries(post, note);
+        posted.elapsed = started.elapsed();
+        posted
+    }
+
+    fn post_with_retries(&self, post: Post, note: &dyn Fn(String)) -> Posted {
         let mut posted = Posted {
             answer: Err(self.stopped()),
             attempts: 0,
             throttled: false,
+            elapsed: Duration::ZERO,
         };
         let body = if post.gzip {
             match gzip(&post.body) {

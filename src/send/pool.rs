@@ -121,6 +121,7 @@ fn deliver(
             }),
             attempts: 0,
             throttled: false,
+            elapsed: Default::default(),
         };
         return Delivered { payload, posted };
     };
@@ -134,6 +135,7 @@ fn deliver(
                 }),
                 attempts: 0,
                 throttled: false,
+                elapsed: Default::default(),
             };
             return Delivered { payload, posted };
         }
