@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
-use crate::input::{Location, Source};
+use crate::input::{results, Location, Source};
 use crate::secret::Secret;
 pub use values::parse_pairs;
 use values::{bool_arg, bounds_arg, histogram_arg, ranged, secret_arg};
@@ -55,7 +55,16 @@ pub struct Cli {
     #[arg(long = "histogram", value_name = "NAME=FILE", value_parser = histogram_arg, help_heading = "Inputs")]
     pub histograms: Vec<(String, PathBuf)>,
 
-    /// Bucket bounds for --histogram samples, ascending and comma-separated
+    /// Load-test results, found from the content: JMeter JTL (CSV), Locust's PREFIX_stats.csv,
+    /// k6's summary or JSON output (.gz too); `-` reads stdin (repeatable)
+    #[arg(long = "results", value_name = "FILE", help_heading = "Inputs")]
+    pub results: Vec<PathBuf>,
+
+    /// The format of every --results file, instead of finding it from the content
+    #[arg(long, value_name = "NAME", value_enum, help_heading = "Inputs")]
+    pub results_format: Option<results::Format>,
+
+    /// Bucket bounds for --histogram and --results, ascending and comma-separated
     /// [default: the OpenTelemetry SDK's 0,5,10,25,50,75,100,250,500,750,1000,2500,5000,7500,10000]
     #[arg(long, value_name = "LIST", value_parser = bounds_arg, help_heading = "Inputs")]
     pub bounds: Option<Bounds>,
@@ -298,7 +307,7 @@ impl Cli {
     }
 
     /// The inputs, in the order they are read: metrics, JSON documents, line protocol,
-    /// histograms.
+    /// histograms, results.
     pub fn sources(&self) -> Vec<Source> {
         let metrics = self
             .metrics
@@ -316,7 +325,14 @@ impl Cli {
             location: location(path),
             bounds: self.bounds.as_ref().map(|b| b.0.clone()),
         });
-        metrics.chain(json).chain(lines).chain(histograms).collect()
+        let bounds = self.bounds.as_ref().map(|b| b.0.clone());
+        let settings = results::Settings::new(self.results_format, bounds, &self.integration);
+        let results = self.results.iter().map(|p| Source::Results {
+            location: location(p),
+            settings: settings.clone(),
+        });
+        let inputs = metrics.chain(json).chain(lines).chain(histograms);
+        inputs.chain(results).collect()
     }
 }
 
