@@ -212,7 +212,7 @@ impl Emitter {
                 "the test ended at {end_ms} (UTC milliseconds){zone}, outside the 1 hour in the \
                  past to 10 minutes in the future that Dynatrace accepts (now is {}): its \
                  metrics are sent without a timestamp (Dynatrace uses the time it receives \
-                 them) and its histograms over this run's window",
+                 them), and histograms of its samples over this run's window",
                 job.now_ms
             ),
         });

@@ -53,7 +53,10 @@ fn both_summary_shapes_give_the_same_metrics() {
         assert!(sink.metrics.iter().all(|m| m.timestamp.is_none()));
     }
     let shown = |sink: &crate::input::Collected| -> Vec<String> {
-        sink.metrics.iter().map(crate::input::results::testing::shown).collect()
+        sink.metrics
+            .iter()
+            .map(crate::input::results::testing::shown)
+            .collect()
     };
     assert_eq!(shown(&export), shown(&handle));
 }

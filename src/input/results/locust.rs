@@ -296,12 +296,11 @@ fn failure_reasons(job: &mut Job, emitter: &mut super::emit::Emitter, prefix: &P
     }
 }
 
+/// A file beside the stats file: its name, its rows after the header, and the header's columns.
+type Beside = (Arc<str>, Rows<BufReader<std::fs::File>>, Vec<String>);
+
 /// A file beside the stats file, opened, with its header read; `None` when it is not there.
-fn beside_file(
-    job: &mut Job,
-    prefix: &Path,
-    suffix: &str,
-) -> Option<(Arc<str>, Rows<BufReader<std::fs::File>>, Vec<String>)> {
+fn beside_file(job: &mut Job, prefix: &Path, suffix: &str) -> Option<Beside> {
     let path = beside(prefix, suffix);
     let file = std::fs::File::open(&path).ok()?;
     let name: Arc<str> = Arc::from(path.display().to_string());

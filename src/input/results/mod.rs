@@ -228,6 +228,23 @@ fn first_line(
     Ok((head, reader))
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_go_under_the_integration_or_else_under_loadtest() {
+        let section = |integration: Option<&str>| {
+            Settings::new(None, None, &integration.map(str::to_owned)).section
+        };
+        assert_eq!(section(None), Some("loadtest"));
+        assert_eq!(section(Some("")), Some("loadtest"));
+        assert_eq!(section(Some(".")), Some("loadtest"));
+        assert_eq!(section(Some("loadtest")), None);
+        assert_eq!(section(Some("perf")), None);
+    }
+}
+
 /// Reading results in tests: from bytes or a fixture, into a sink that keeps everything.
 #[cfg(test)]
 pub(crate) mod testing {

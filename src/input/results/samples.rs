@@ -60,8 +60,11 @@ impl Stats {
                     count: buckets.count,
                 });
             }
+            // A bucket's value may lie just beyond the samples; the samples' own range is closer.
+            let (min, max) = (buckets.min.unwrap_or(0.0), buckets.max.unwrap_or(0.0));
             for (slot, (_, quantile)) in stats.percentiles.iter_mut().zip(PERCENTILES) {
                 *slot = self.sketch.quantile(quantile).ok().flatten();
+                *slot = slot.map(|value| value.clamp(min, max));
             }
             stats.histogram = Some(buckets);
         }
