@@ -80,7 +80,9 @@ impl<R: Read> Rows<R> {
                 // Its `\n` ended it unless the input ended right after it, without one.
                 let at_the_end = end.byte() == self.counts.handed.get();
                 let terminated = !at_the_end || self.counts.last.get() == b'\n';
-                self.line = end.line() - inside - u64::from(terminated && more);
+                self.line = end
+                    .line()
+                    .saturating_sub(inside + u64::from(terminated && more));
                 Ok(more)
             }
             Err(_) if self.counts.too_long.get() => Err(Broken {

@@ -192,7 +192,7 @@ impl Emitter {
         };
         let end_ms = time.end_ns.div_euclid(1_000_000);
         if (job.now_ms - MAX_PAST_MS..=job.now_ms + MAX_FUTURE_MS).contains(&end_ms) {
-            let start_ns = time.start_ns.clamp(0, time.end_ns) as u64;
+            let start_ns = time.start_ns.min(time.end_ns).max(0) as u64;
             emitter.timestamp = Some(end_ms);
             emitter.window = Some(Window {
                 start_ns,
