@@ -49,8 +49,9 @@ impl Config {
         let verbosity = cli.verbosity();
         if sources.is_empty() {
             bail!(
-                "nothing to send: give --metric NAME=VALUE, --input FILE (JSON) or --lines FILE \
-                 (line protocol) or --histogram NAME=FILE; see --help"
+                "nothing to send: give --metric NAME=VALUE, --input FILE (JSON), --lines FILE \
+                 (line protocol), --histogram NAME=FILE or --results FILE (JMeter, Locust, k6); \
+                 see --help"
             );
         }
         let stdin_count = sources
@@ -59,12 +60,19 @@ impl Config {
             .count();
         if stdin_count > 1 {
             bail!(
-                "stdin (`-`) can be read only once: give it to one --input, --lines or --histogram"
+                "stdin (`-`) can be read only once: give it to one --input, --lines, --histogram or \
+                 --results"
             );
         }
         if cli.run_loop && stdin_count > 0 {
             bail!(
                 "--loop re-reads its inputs every round, which stdin (`-`) cannot give: use files"
+            );
+        }
+        if cli.run_loop && !cli.results.is_empty() {
+            bail!(
+                "--loop would send a load test's results again every round, counted twice: \
+                 leave out --loop and run once when the test has ended"
             );
         }
 
@@ -236,6 +244,7 @@ mod tests {
         assert!(message(&["--dry-run"]).starts_with("nothing to send"));
         assert!(message(&["--dry-run", "-i", "-", "-l", "-"]).contains("read only once"));
         assert!(message(&["--dry-run", "--loop", "-i", "-"]).contains("re-reads its inputs"));
+        assert!(message(&["--dry-run", "--loop", "--results", "r.jtl"]).contains("counted twice"));
         assert!(message(&["--dry-run", "-m", "x=1", "--label", "nokey"]).contains("--label"));
     }
 }

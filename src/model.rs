@@ -218,6 +218,9 @@ pub enum Code {
     DimensionOverridden,
     MetadataDuplicate,
     ServerWarning,
+    /// Load-test results with more request labels than are kept apart: the others are counted
+    /// under one label.
+    LabelsFolded,
 }
 
 /// Something from the inputs that will not be sent, and why.

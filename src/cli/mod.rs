@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, ValueEnum};
 
+use crate::input::results;
 use crate::secret::Secret;
 pub use parse::CliError;
 pub use values::parse_pairs;
@@ -84,7 +85,20 @@ pub struct Cli {
     #[arg(long = "histogram", value_name = "NAME=FILE", value_parser = histogram_arg, help_heading = "Inputs")]
     pub histograms: Vec<(String, PathBuf)>,
 
-    /// Bucket bounds for --histogram, ascending, comma-separated
+    /// Load-test results: JMeter JTL, Locust CSV, k6 summary or JSON output (repeatable)
+    ///
+    /// The format is found from the content (--results-format says it instead); .gz files are
+    /// read as such and - reads stdin. Each request label becomes keptn.loadtest.* metrics
+    /// (requests, failures, error_rate, response_time and its percentiles) and an OTLP
+    /// histogram of response times.
+    #[arg(long = "results", value_name = "FILE", help_heading = "Inputs")]
+    pub results: Vec<PathBuf>,
+
+    /// The format of every --results file, instead of finding it from the content
+    #[arg(long, value_name = "NAME", value_enum, help_heading = "Inputs")]
+    pub results_format: Option<results::Format>,
+
+    /// Bucket bounds for --histogram and --results, ascending, comma-separated
     ///
     /// [default: the OpenTelemetry SDK's 0,5,10,25,50,75,100,250,500,750,1000,2500,5000,7500,
     /// 10000]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{CommandFactory, FromArgMatches};
 
 use super::{Cli, OutputFormat, LABELS_PREFIX};
-use crate::input::{Location, Source};
+use crate::input::{results, Location, Source};
 
 impl Cli {
     /// Parses `args` (the program name first) with the process's environment.
@@ -60,7 +60,7 @@ impl Cli {
     }
 
     /// The inputs, in the order they are read: metrics, JSON documents, line protocol,
-    /// histograms.
+    /// histograms, results.
     pub fn sources(&self) -> Vec<Source> {
         let metrics = self
             .metrics
@@ -78,7 +78,14 @@ impl Cli {
             location: location(path),
             bounds: self.bounds.as_ref().map(|b| b.0.clone()),
         });
-        metrics.chain(json).chain(lines).chain(histograms).collect()
+        let bounds = self.bounds.as_ref().map(|b| b.0.clone());
+        let settings = results::Settings::new(self.results_format, bounds, &self.integration);
+        let results = self.results.iter().map(|p| Source::Results {
+            location: location(p),
+            settings: settings.clone(),
+        });
+        let inputs = metrics.chain(json).chain(lines).chain(histograms);
+        inputs.chain(results).collect()
     }
 }
 

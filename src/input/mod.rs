@@ -8,6 +8,7 @@ mod json;
 pub mod lineproto;
 mod lines;
 mod metric_arg;
+pub mod results;
 mod samples;
 
 use std::io::{BufRead, BufReader, Read};
@@ -35,6 +36,11 @@ pub enum Source {
         name: String,
         location: Location,
         bounds: Option<Vec<f64>>,
+    },
+    /// `--results`: a load-testing tool's results, aggregated per request label.
+    Results {
+        location: Location,
+        settings: results::Settings,
     },
 }
 
@@ -70,7 +76,7 @@ impl Source {
         match self {
             Source::Argument { .. } => Arc::from("--metric"),
             Source::Json(location) | Source::Lines(location) => location.name(),
-            Source::Samples { location, .. } => location.name(),
+            Source::Samples { location, .. } | Source::Results { location, .. } => location.name(),
         }
     }
 
@@ -78,7 +84,7 @@ impl Source {
         match self {
             Source::Argument { .. } => None,
             Source::Json(location) | Source::Lines(location) => Some(location),
-            Source::Samples { location, .. } => Some(location),
+            Source::Samples { location, .. } | Source::Results { location, .. } => Some(location),
         }
     }
 }
@@ -108,7 +114,6 @@ pub struct Opened {
     kind: Opening,
     /// The run's clock when the sources were opened, UTC milliseconds: for readers that decide
     /// whether a time they read lies inside what Dynatrace accepts.
-    #[allow(dead_code)]
     now_ms: i64,
 }
 
@@ -121,6 +126,7 @@ enum Opening {
         bounds: Option<Vec<f64>>,
         reader: Box<dyn BufRead + Send>,
     },
+    Results(results::Opened),
 }
 
 /// Opens every source, before anything is sent: a file that cannot be opened, a `--metric` that
@@ -160,6 +166,9 @@ pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>, now_ms: i64) -> Res
                     bounds: bounds.clone(),
                     reader: open(location)?,
                 },
+                Source::Results { location, settings } => {
+                    Opening::Results(results::open(&name, location, open(location)?, settings)?)
+                }
             };
             Ok(Opened { name, kind, now_ms })
         })
@@ -178,6 +187,7 @@ pub fn read(opened: Opened, sink: &mut dyn Sink) {
             bounds,
             reader,
         } => samples::read(&histogram, bounds, name, reader, sink),
+        Opening::Results(results) => results::read(name, results, opened.now_ms, sink),
     }
 }
 

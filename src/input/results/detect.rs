@@ -1,0 +1,133 @@
+//! Which results format a file holds, from its first line: a CSV header names its columns, a
+//! JSON object either is one line of k6's JSON output or starts a summary.
+
+use anyhow::{bail, Result};
+use serde::Deserialize;
+
+use super::{jtl, Format};
+
+/// The format `head` (the input's first line) starts, or why it is none of them.
+pub fn format(name: &str, head: &[u8]) -> Result<Format> {
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else {
+        bail!("{name} is empty: there are no results in it");
+    };
+    match text[start] {
+        b'{' if is_k6_output_line(&text[start..]) => return Ok(Format::K6Json),
+        b'{' => return Ok(Format::K6Summary),
+        b'<' => bail!(
+            "{name} is XML: JMeter's XML results are not read; save them as CSV \
+             (jmeter.save.saveservice.output_format=csv, the default)"
+        ),
+        _ => {}
+    }
+    let fields = header_fields(text);
+    let has = |column: &str| fields.iter().any(|f| f.eq_ignore_ascii_case(column));
+    if has("elapsed") && has("label") {
+        return Ok(Format::Jmeter);
+    }
+    if has("name") && (has("request count") || has("# requests")) {
+        return Ok(Format::Locust);
+    }
+    if has("occurrences") && has("error") {
+        bail!(
+            "{name} is Locust's failures file: give PREFIX_stats.csv to --results (the failures \
+             file beside it is read with it)"
+        );
+    }
+    if has("user count") || has("traceback") {
+        bail!("{name} is one of Locust's other files: give PREFIX_stats.csv to --results");
+    }
+    if jtl::looks_headless(text) {
+        bail!("{}", jtl::headless_message(name));
+    }
+    bail!(
+        "{name} is not a results file this tool reads: expected a JMeter JTL (CSV with its \
+         header row: timeStamp,elapsed,label,...), Locust's PREFIX_stats.csv, or k6's summary \
+         (--summary-export, handleSummary) or JSON output (--out json); --results-format names \
+         the format when it is one of these"
+    );
+}
+
+/// The fields of a header line, whatever of the delimiters JMeter and Locust use it has.
+pub fn header_fields(line: &[u8]) -> Vec<String> {
+    [b',', b'\t', b';', b'|']
+        .iter()
+        .map(|&delimiter| split(line, delimiter))
+        .max_by_key(Vec::len)
+        .unwrap_or_default()
+}
+
+/// The first record of `line` split at `delimiter`, fields trimmed.
+pub fn split(line: &[u8], delimiter: u8) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(line);
+    let mut record = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut record) {
+        Ok(true) => record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_owned())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// True when `line` is one object of k6's JSON output: `{"type":"Metric"|"Point",...}`.
+fn is_k6_output_line(line: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
+        #[allow(dead_code, reason = "only its presence is checked")]
+        metric: serde::de::IgnoredAny,
+    }
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    serde_json::from_slice::<Envelope>(line)
+        .is_ok_and(|envelope| matches!(&*envelope.kind, "Metric" | "Point"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detected(head: &str) -> Result<Format> {
+        format("r", head.as_bytes())
+    }
+
+    #[test]
+    fn headers_and_json_shapes_name_the_format() {
+        let jtl = "timeStamp,elapsed,label,responseCode,success\n";
+        assert_eq!(detected(jtl).unwrap(), Format::Jmeter);
+        let tab = "timeStamp\telapsed\tlabel\tsuccess\r\n";
+        assert_eq!(detected(tab).unwrap(), Format::Jmeter);
+        let locust = "Type,Name,Request Count,Failure Count,Median Response Time\r\n";
+        assert_eq!(detected(locust).unwrap(), Format::Locust);
+        let point = r#"{"metric":"http_reqs","type":"Point","data":{"value":1}}"#;
+        assert_eq!(detected(&format!("{point}\n")).unwrap(), Format::K6Json);
+        assert_eq!(detected("{\n").unwrap(), Format::K6Summary);
+        let one_line_summary = r#"{"root_group":{},"metrics":{"http_reqs":{"type":"counter"}}}"#;
+        assert_eq!(detected(one_line_summary).unwrap(), Format::K6Summary);
+        assert_eq!(
+            detected("\u{feff}  {\"metrics\"").unwrap(),
+            Format::K6Summary
+        );
+    }
+
+    #[test]
+    fn what_is_not_results_says_what_it_is() {
+        let error = |head: &str| detected(head).unwrap_err().to_string();
+        assert!(error("").contains("empty"));
+        assert!(error("<?xml version=\"1.0\"?>\n").contains("save them as CSV"));
+        assert!(error("Method,Name,Error,Occurrences\r\n").contains("failures file"));
+        assert!(
+            error("1795650413678,36,GET /,200,OK,T 1-1,text,true,167,2,2,36\n")
+                .contains("print_field_names=true")
+        );
+        assert!(error("a,b,c\n").contains("--results-format"));
+    }
+}

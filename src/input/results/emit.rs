@@ -1,0 +1,334 @@
+//! The mapping, the same for every tool: a label's numbers (however the tool gave them) become
+//! the metrics `requests`, `failures`, `error_rate`, `response_time` and its percentiles, and,
+//! from raw samples, the histogram `response_time_histogram`; all with the dimensions `request`
+//! (the label, or `_all`), `method` when the tool gives one, and `tool`.
+
+use std::sync::Arc;
+
+use super::labels::{Label, ALL};
+use super::Job;
+use crate::encode::{MAX_FUTURE_MS, MAX_PAST_MS};
+use crate::model::{
+    Buckets, Code, Histogram, Metadata, Metric, Origin, Position, Value, Warning, Window,
+};
+
+/// Response times in milliseconds, as every tool writes them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    pub min: f64,
+    pub max: f64,
+    pub sum: f64,
+    pub count: u64,
+}
+
+/// The percentiles sent, and the quantile each stands for.
+pub const PERCENTILES: [(&str, f64); 4] =
+    [("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99)];
+
+/// What one label's results say; `None` where the tool's data does not say it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestStats {
+    pub requests: Option<u64>,
+    pub failures: Option<u64>,
+    pub response_time: Option<Spread>,
+    /// In the order of [`PERCENTILES`].
+    pub percentiles: [Option<f64>; 4],
+    pub histogram: Option<Buckets>,
+}
+
+impl RequestStats {
+    /// Adds `other`'s counts and spread to these; percentiles cannot be added, so they go.
+    pub fn merge(&mut self, other: &RequestStats) {
+        let add = |a: Option<u64>, b: Option<u64>| Some(a.unwrap_or(0) + b?);
+        self.requests = add(self.requests, other.requests);
+        self.failures = add(self.failures, other.failures);
+        self.response_time = match (self.response_time, other.response_time) {
+            (Some(a), Some(b)) => Some(Spread {
+                min: a.min.min(b.min),
+                max: a.max.max(b.max),
+                sum: a.sum + b.sum,
+                count: a.count + b.count,
+            }),
+            (a, b) => a.or(b),
+        };
+        self.percentiles = [None; 4];
+        self.histogram = None;
+    }
+}
+
+/// When the test ran, as far as its data says: first sample start to last sample end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestTime {
+    pub start_ns: i64,
+    pub end_ns: i64,
+    /// False when the file's times had no zone and were read as UTC.
+    pub zoned: bool,
+}
+
+/// One input's results: its labels in the order first seen, the aggregate over all of them,
+/// the time the test ran, and what to warn of labels folded into `_other`.
+#[derive(Debug, Default)]
+pub struct Results {
+    pub labels: Vec<(Label, RequestStats)>,
+    pub all: Option<RequestStats>,
+    pub time: Option<TestTime>,
+    pub folded: Option<String>,
+}
+
+/// Sends `results`: each label, then the aggregate; the emitter can send more of the input.
+pub fn send(job: &mut Job, results: Results) -> Emitter {
+    if let Some(text) = results.folded {
+        job.sink.warning(Warning {
+            origin: Origin::whole(Arc::clone(job.name)),
+            code: Code::LabelsFolded,
+            text,
+        });
+    }
+    let mut emitter = Emitter::new(job, results.time);
+    for (label, stats) in results.labels {
+        emitter.label(job, Some(&label), stats);
+    }
+    if let Some(all) = results.all {
+        emitter.label(job, None, all);
+    }
+    emitter
+}
+
+/// Index of each key in [`KEYS`].
+const REQUESTS: usize = 0;
+const FAILURES: usize = 1;
+const ERROR_RATE: usize = 2;
+const RESPONSE_TIME: usize = 3;
+const FIRST_PERCENTILE: usize = 4;
+const HISTOGRAM: usize = 8;
+const FAILURE_REASONS: usize = 9;
+
+/// Name (after the section), payload type, unit and description of every key.
+const KEYS: [(&str, &str, Option<&str>, &str); 10] = [
+    (
+        "requests",
+        "count",
+        Some("Count"),
+        "Requests the load test sent",
+    ),
+    ("failures", "count", Some("Count"), "Requests that failed"),
+    (
+        "error_rate",
+        "gauge",
+        None,
+        "Failed requests per request, 0 to 1",
+    ),
+    (
+        "response_time",
+        "gauge",
+        Some("MilliSecond"),
+        "Response time",
+    ),
+    (
+        "response_time_p50",
+        "gauge",
+        Some("MilliSecond"),
+        "Response time, 50th percentile",
+    ),
+    (
+        "response_time_p90",
+        "gauge",
+        Some("MilliSecond"),
+        "Response time, 90th percentile",
+    ),
+    (
+        "response_time_p95",
+        "gauge",
+        Some("MilliSecond"),
+        "Response time, 95th percentile",
+    ),
+    (
+        "response_time_p99",
+        "gauge",
+        Some("MilliSecond"),
+        "Response time, 99th percentile",
+    ),
+    (
+        "response_time_histogram",
+        "",
+        None,
+        "Response time distribution",
+    ),
+    (
+        "failures_by_reason",
+        "count",
+        Some("Count"),
+        "Failed requests by the tool's reason",
+    ),
+];
+
+/// Sends one input's labels as metrics, all with the same timestamp and histogram window.
+pub struct Emitter {
+    keys: Vec<String>,
+    timestamp: Option<i64>,
+    window: Option<Window>,
+    described: [bool; 10],
+}
+
+impl Emitter {
+    /// Decides the timestamp: the test's end when Dynatrace accepts it, else none (the send
+    /// time), with a warning; histograms get the test's window in the first case.
+    pub fn new(job: &mut Job, time: Option<TestTime>) -> Emitter {
+        let keys = KEYS
+            .iter()
+            .map(|(name, ..)| match job.settings.section {
+                Some(section) => format!("{section}.{name}"),
+                None => (*name).to_owned(),
+            })
+            .collect();
+        let mut emitter = Emitter {
+            keys,
+            timestamp: None,
+            window: None,
+            described: [false; 10],
+        };
+        let Some(time) = time else {
+            return emitter;
+        };
+        let end_ms = time.end_ns.div_euclid(1_000_000);
+        if (job.now_ms - MAX_PAST_MS..=job.now_ms + MAX_FUTURE_MS).contains(&end_ms) {
+            let start_ns = time.start_ns.min(time.end_ns).max(0) as u64;
+            emitter.timestamp = Some(end_ms);
+            emitter.window = Some(Window {
+                start_ns,
+                end_ns: (time.end_ns as u64).max(start_ns + 1),
+            });
+            return emitter;
+        }
+        let zone = if time.zoned {
+            ""
+        } else {
+            " (the file's times have no zone and were read as UTC)"
+        };
+        job.sink.warning(Warning {
+            origin: Origin::whole(Arc::clone(job.name)),
+            code: Code::TimestampOutOfWindow,
+            text: format!(
+                "the test ended at {end_ms} (UTC milliseconds){zone}, outside the 1 hour in the \
+                 past to 10 minutes in the future that Dynatrace accepts (now is {}): its \
+                 metrics are sent without a timestamp (Dynatrace uses the time it receives \
+                 them), and histograms of its samples over this run's window",
+                job.now_ms
+            ),
+        });
+        emitter
+    }
+
+    /// Sends the metrics of `label` (`None`: the aggregate, `_all`).
+    pub fn label(&mut self, job: &mut Job, label: Option<&Label>, stats: RequestStats) {
+        let name = label.map_or(ALL, |l| l.name.as_str());
+        let method = label.and_then(|l| l.method.as_deref());
+        let mut dimensions = vec![("request".to_owned(), name.to_owned())];
+        if let Some(method) = method {
+            dimensions.push(("method".to_owned(), method.to_owned()));
+        }
+        dimensions.push(("tool".to_owned(), job.tool.to_owned()));
+        let place = match method {
+            Some(method) => format!("request={name} method={method}"),
+            None => format!("request={name}"),
+        };
+        let origin = Origin::new(job.name, Position::Path(Arc::from(place)));
+        let mut send = |key: usize, value: Value| {
+            self.metric(job, key, &dimensions, value, &origin);
+        };
+        if let Some(requests) = stats.requests {
+            send(REQUESTS, Value::Count(requests as f64));
+        }
+        if let Some(failures) = stats.failures {
+            send(FAILURES, Value::Count(failures as f64));
+        }
+        if let (Some(requests @ 1..), Some(failures)) = (stats.requests, stats.failures) {
+            send(ERROR_RATE, Value::Gauge(failures as f64 / requests as f64));
+        }
+        if let Some(spread) = stats.response_time.filter(|s| s.count > 0) {
+            let Spread {
+                min,
+                max,
+                sum,
+                count,
+            } = spread;
+            send(
+                RESPONSE_TIME,
+                Value::Summary {
+                    min,
+                    max,
+                    sum,
+                    count,
+                },
+            );
+        }
+        for (i, percentile) in stats.percentiles.iter().enumerate() {
+            if let Some(value) = percentile {
+                send(FIRST_PERCENTILE + i, Value::Gauge(*value));
+            }
+        }
+        if let Some(buckets) = stats.histogram {
+            job.sink.histogram(Histogram {
+                name: self.keys[HISTOGRAM].clone(),
+                unit: Some("ms".to_owned()),
+                description: Some(KEYS[HISTOGRAM].3.to_owned()),
+                attributes: dimensions,
+                buckets,
+                window: self.window,
+                origin,
+            });
+        }
+    }
+
+    /// Sends how often requests of `request` failed for `reason` (Locust's failures file).
+    pub fn reason(
+        &mut self,
+        job: &mut Job,
+        request: &str,
+        method: Option<&str>,
+        reason: &str,
+        occurrences: u64,
+    ) {
+        let mut dimensions = vec![("request".to_owned(), request.to_owned())];
+        if let Some(method) = method {
+            dimensions.push(("method".to_owned(), method.to_owned()));
+        }
+        dimensions.push(("reason".to_owned(), reason.to_owned()));
+        dimensions.push(("tool".to_owned(), job.tool.to_owned()));
+        let place = format!("request={request} reason={reason}");
+        let origin = Origin::new(job.name, Position::Path(Arc::from(place)));
+        let value = Value::Count(occurrences as f64);
+        self.metric(job, FAILURE_REASONS, &dimensions, value, &origin);
+    }
+
+    fn metric(
+        &mut self,
+        job: &mut Job,
+        key: usize,
+        dimensions: &[(String, String)],
+        value: Value,
+        origin: &Origin,
+    ) {
+        if !self.described[key] {
+            self.described[key] = true;
+            let (_, payload_type, unit, description) = KEYS[key];
+            job.sink.metadata(&Metadata {
+                key: self.keys[key].clone(),
+                prefixed: true,
+                payload_type,
+                unit: unit.map(str::to_owned),
+                description: Some(description.to_owned()),
+                display_name: None,
+                origin: origin.clone(),
+            });
+        }
+        job.sink.metric(&Metric {
+            key: self.keys[key].clone(),
+            prefixed: true,
+            dimensions: dimensions.to_vec(),
+            value,
+            timestamp: self.timestamp,
+            origin: origin.clone(),
+        });
+    }
+}
