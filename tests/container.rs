@@ -138,3 +138,59 @@ fn the_image_is_small_non_root_and_runs_the_binary() {
     );
     assert_eq!(fields[2], r#"["/keptn-dt-metrics"]"#);
 }
+
+/// README "A load test and its report in one task": the binary copied out of the image into the
+/// load-test image. Built from examples/loadtest-image/Dockerfile as written, with the image CI
+/// built as REPORTER and `scratch` for the tool's image (nothing can be pulled here), then run as
+/// the task runs it, on a k6 summary.
+#[test]
+#[ignore = "needs a Docker engine and KEPTN_DT_METRICS_IMAGE; .ci/run runs it"]
+fn the_binary_copied_into_a_load_test_image_reports_the_tests_results() {
+    let image = image();
+    let tag = "keptn-dt-metrics-loadtest:test";
+    let context = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/loadtest-image");
+    let build = Command::new("docker")
+        .env("DOCKER_BUILDKIT", "0")
+        .args(["build", "--quiet", "-t", tag])
+        .args(["--build-arg", &format!("REPORTER={image}")])
+        .args(["--build-arg", "LOADTEST=scratch", context])
+        .output()
+        .expect("docker build");
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+
+    let server = FakeDynatrace::accepting();
+    let out = run_locked_down(
+        tag,
+        &[("DT_TENANT", server.url()), ("DT_API_TOKEN", TOKEN)],
+        &[
+            "/usr/local/bin/keptn-dt-metrics",
+            "--results",
+            "/keptn/k6-summary.json",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("examples/k6-summary.json (k6-summary)")
+            || stdout.contains("(k6-summary): "),
+        "{stdout}"
+    );
+    let lines: Vec<String> = server
+        .requests()
+        .iter()
+        .flat_map(|r| r.lines().into_iter().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    assert!(
+        lines.contains(
+            &"keptn.loadtest.requests,request=_all,tool=k6,ci_platform=keptn count,delta=26"
+                .to_owned()
+        ),
+        "{lines:#?}"
+    );
+    let _ = Command::new("docker").args(["rmi", "-f", tag]).output();
+}
