@@ -7,9 +7,10 @@ use std::fmt::Write;
 use crate::config::EncodeSettings;
 use crate::model::{Capped, Code, Metric, Origin, Problem, Warning};
 use crate::normalize;
+use dimensions::normalized_dimensions;
 use payload::{check_timestamp, write_payload};
-use smallvec::SmallVec;
 
+mod dimensions;
 mod metadata;
 mod payload;
 
@@ -32,14 +33,6 @@ pub struct LineEncoder {
     written: String,
     own_text: String,
     own: Vec<(std::ops::Range<usize>, std::ops::Range<usize>, usize)>,
-}
-
-/// Which layer a merged dimension comes from.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Layer {
-    Default,
-    Own,
-    Context,
 }
 
 impl LineEncoder {
@@ -131,107 +124,6 @@ impl LineEncoder {
         Ok(())
     }
 
-    /// Normalises the metric's own dimensions into the reused buffers; a key with nothing left
-    /// and an empty value drop the dimension.
-    fn own_dimensions(&mut self, metric: &Metric, warnings: &mut Capped<Warning>) {
-        self.own_text.clear();
-        self.own.clear();
-        for (i, (raw_key, raw_value)) in metric.dimensions.iter().enumerate() {
-            let key_start = self.own_text.len();
-            if !normalize::write_dimension_key(raw_key, &mut self.own_text) {
-                warnings.push_with(|| Warning {
-                    origin: metric.origin.clone(),
-                    code: Code::DimensionDropped,
-                    text: format!(
-                        "dimension key `{raw_key}` has no valid characters; the dimension was dropped"
-                    ),
-                });
-                continue;
-            }
-            let value_start = self.own_text.len();
-            let key = &self.own_text[key_start..value_start];
-            let earlier = self
-                .own
-                .iter()
-                .find(|(k, _, _)| self.own_text[k.clone()] == *key);
-            if let Some((_, _, earlier)) = earlier {
-                let earlier_key = &metric.dimensions[*earlier].0;
-                warnings.push_with(|| Warning {
-                    origin: metric.origin.clone(),
-                    code: Code::DimensionKeyCollision,
-                    text: format!(
-                        "dimension keys `{earlier_key}` and `{raw_key}` both become `{key}`; the \
-                         later value is sent"
-                    ),
-                });
-            }
-            let cut = normalize::write_dimension_value(raw_value, &mut self.own_text);
-            if cut {
-                warnings.push_with(|| Warning {
-                    origin: metric.origin.clone(),
-                    code: Code::DimensionValueTruncated,
-                    text: format!(
-                        "the value of dimension `{raw_key}` ({} characters) was cut to {}, the \
-                         most Dynatrace keeps",
-                        raw_value.chars().count(),
-                        normalize::DIMENSION_VALUE_MAX_CHARS
-                    ),
-                });
-            }
-            if self.own_text.len() == value_start {
-                self.own_text.truncate(key_start);
-                continue;
-            }
-            let end = self.own_text.len();
-            self.own.push((key_start..value_start, value_start..end, i));
-        }
-    }
-
-    /// The dimensions of the line, by precedence: default < the metric's own < the Keptn
-    /// context; a later layer's key takes the value in its first place.
-    fn merge<'a>(
-        &'a self,
-        metric: &Metric,
-        warnings: &mut Capped<Warning>,
-    ) -> SmallVec<[(&'a str, &'a str, Layer); 32]> {
-        let pair = |(k, v): &'a (String, String)| (k.as_str(), v.as_str());
-        let own = self.own.iter().map(|(k, v, _)| {
-            (
-                &self.own_text[k.clone()],
-                &self.own_text[v.clone()],
-                Layer::Own,
-            )
-        });
-        let layers = self
-            .default_dimensions
-            .iter()
-            .map(pair)
-            .map(|(k, v)| (k, v, Layer::Default))
-            .chain(own)
-            .chain(
-                self.context_dimensions
-                    .iter()
-                    .map(pair)
-                    .map(|(k, v)| (k, v, Layer::Context)),
-            );
-        normalize::merge_dimensions(
-            layers,
-            |(key, _, _)| key,
-            |(key, replaced, earlier), (_, value, later)| {
-                if earlier == Layer::Own && later == Layer::Context && replaced != value {
-                    warnings.push_with(|| Warning {
-                        origin: metric.origin.clone(),
-                        code: Code::DimensionOverridden,
-                        text: format!(
-                            "dimension `{key}` comes from the Keptn context; the metric's value \
-                             `{replaced}` was replaced by `{value}`"
-                        ),
-                    });
-                }
-            },
-        )
-    }
-
     fn key(
         &mut self,
         raw: &str,
@@ -257,17 +149,6 @@ impl LineEncoder {
         }
         Ok(())
     }
-}
-
-fn normalized_dimensions(raw: &[(String, String)]) -> Dimensions {
-    let mut dimensions = Dimensions::new();
-    for (key, value) in raw {
-        let value = normalize::dimension_value(value);
-        if let (Some(key), false) = (normalize::dimension_key(key), value.is_empty()) {
-            crate::model::set_pair(&mut dimensions, key, value);
-        }
-    }
-    dimensions
 }
 
 #[cfg(test)]

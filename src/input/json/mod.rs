@@ -10,10 +10,12 @@ use std::sync::Arc;
 use super::Sink;
 use crate::model::{Code, Metric, Origin, Position, Refusal, Value};
 use entry::{json_dimensions, json_histogram, json_metric, why_not, JsonMetric};
-use stream::{raw_extent, JsonStream, Parsed, StreamError};
+use slice::{raw_extent, Parsed};
+use stream::{JsonStream, StreamError};
 
 mod entry;
 mod fields;
+mod slice;
 mod stream;
 
 /// Checks that `reader` starts as a JSON list or object (after whitespace and a byte order

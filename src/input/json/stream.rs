@@ -4,8 +4,9 @@
 
 use std::io::Read;
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
+
+use super::slice::{after, at_end, error_index, raw_extent, Parsed};
 
 /// The buffer starts small, for small documents, and grows to this for large ones.
 const FIRST_CHUNK: usize = 16 * 1024;
@@ -234,73 +235,6 @@ impl<R: Read> JsonStream<R> {
             }
         }
     }
-}
-
-/// What a parse of the text read so far came to.
-pub enum Parsed<T> {
-    /// The value, and the bytes it took.
-    Done(T, usize),
-    /// The value goes on past what was read so far.
-    More,
-    Failed(serde_json::Error),
-}
-
-/// Where the next value lies in `slice`: its start and length, and the bytes up to its end.
-pub fn raw_extent(slice: &[u8], eof: bool) -> Parsed<(usize, usize)> {
-    let mut deserializer = serde_json::Deserializer::from_slice(slice);
-    match <&RawValue>::deserialize(&mut deserializer) {
-        Ok(raw) => {
-            let start = offset_in(slice, raw);
-            let end = start + raw.get().len();
-            // A value that ends with the text read so far may go on (`12` of `123`).
-            if end < slice.len() || eof {
-                Parsed::Done((start, raw.get().len()), end)
-            } else {
-                Parsed::More
-            }
-        }
-        Err(error) => Parsed::Failed(error),
-    }
-}
-
-/// Whether serde_json met `error` at the very end of `slice`.
-pub fn at_end(slice: &[u8], error: &serde_json::Error) -> bool {
-    error_index(slice, error) + 1 >= slice.len()
-}
-
-/// The line and column after `bytes`, starting at `line`:`column`.
-fn after(line: u64, column: u64, bytes: &[u8]) -> (u64, u64) {
-    match bytes.iter().rposition(|&b| b == b'\n') {
-        Some(last) => (
-            line + bytes.iter().filter(|&&b| b == b'\n').count() as u64,
-            1 + chars(&bytes[last + 1..]),
-        ),
-        None => (line, column + chars(bytes)),
-    }
-}
-
-/// Characters in UTF-8 `bytes`.
-fn chars(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64
-}
-
-/// Where in `slice` serde_json met `error`: its line (1-based) and byte column.
-fn error_index(slice: &[u8], error: &serde_json::Error) -> usize {
-    let line_start = if error.line() <= 1 {
-        0
-    } else {
-        slice
-            .iter()
-            .enumerate()
-            .filter(|(_, &b)| b == b'\n')
-            .nth(error.line() - 2)
-            .map_or(slice.len(), |(i, _)| i + 1)
-    };
-    line_start + error.column().saturating_sub(1)
-}
-
-fn offset_in(slice: &[u8], raw: &RawValue) -> usize {
-    raw.get().as_ptr() as usize - slice.as_ptr() as usize
 }
 
 #[cfg(test)]

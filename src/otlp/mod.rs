@@ -1,6 +1,9 @@
 //! Encoding histograms as an OTLP `ExportMetricsServiceRequest`: DELTA temporality, explicit
 //! buckets, the Keptn dimensions on every data point, within Dynatrace's per-request limits.
 
+mod json;
+mod outgoing;
+
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 pub use opentelemetry_proto::tonic::metrics::v1::Metric as OtlpMetric;
@@ -23,6 +26,8 @@ pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 255;
 const REQUEST_OVERHEAD_BYTES: usize = 64 * 1024;
 
 pub use crate::model::Window;
+pub use json::request_json;
+pub use outgoing::{data_points, ensure_delta, split_request};
 
 /// Attributes with normalised keys and raw values, checked against the OTLP limits.
 type Attributes = Vec<(String, String)>;
@@ -210,66 +215,6 @@ fn normalized_attributes(raw: &[(String, String)]) -> Result<Attributes, Problem
     Ok(attributes)
 }
 
-/// The two halves of a request of at least two metrics, for a server that found it too large.
-pub fn split_request(
-    mut request: ExportMetricsServiceRequest,
-) -> (ExportMetricsServiceRequest, ExportMetricsServiceRequest) {
-    let scope = &mut request.resource_metrics[0].scope_metrics[0];
-    let mut metrics = std::mem::take(&mut scope.metrics);
-    let rest = metrics.split_off(metrics.len() / 2);
-    scope.metrics = rest;
-    let mut first = request.clone();
-    first.resource_metrics[0].scope_metrics[0].metrics = metrics;
-    (first, request)
-}
-
-/// A request in OTLP's JSON mapping, as a dry run shows it: fields that hold their default
-/// (empty strings and lists, zero counts) left out, as the mapping itself does, except `sum`,
-/// `min` and `max`, which are there whenever they are set, zero or not.
-pub fn request_json(request: &ExportMetricsServiceRequest) -> serde_json::Value {
-    fn prune(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(fields) => {
-                fields.retain(|key, field| {
-                    prune(field);
-                    let kept_when_zero = matches!(key.as_str(), "sum" | "min" | "max");
-                    match field {
-                        serde_json::Value::Null => false,
-                        serde_json::Value::Bool(b) => *b,
-                        serde_json::Value::String(s) => !s.is_empty(),
-                        serde_json::Value::Array(a) => !a.is_empty(),
-                        serde_json::Value::Object(o) => !o.is_empty(),
-                        serde_json::Value::Number(n) => kept_when_zero || n.as_f64() != Some(0.0),
-                    }
-                });
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(prune),
-            _ => {}
-        }
-    }
-    let mut json = serde_json::to_value(request).unwrap_or_default();
-    prune(&mut json);
-    json
-}
-
-/// The number of data points in a request.
-pub fn data_points(request: &ExportMetricsServiceRequest) -> usize {
-    request
-        .resource_metrics
-        .iter()
-        .flat_map(|r| &r.scope_metrics)
-        .flat_map(|s| &s.metrics)
-        .map(|m| match &m.data {
-            Some(metric::Data::Histogram(h)) => h.data_points.len(),
-            Some(metric::Data::Gauge(g)) => g.data_points.len(),
-            Some(metric::Data::Sum(s)) => s.data_points.len(),
-            Some(metric::Data::ExponentialHistogram(h)) => h.data_points.len(),
-            Some(metric::Data::Summary(s)) => s.data_points.len(),
-            None => 0,
-        })
-        .sum()
-}
-
 fn key_value(key: &str, value: &str) -> KeyValue {
     KeyValue {
         key: key.to_owned(),
@@ -278,33 +223,6 @@ fn key_value(key: &str, value: &str) -> KeyValue {
         }),
         ..KeyValue::default()
     }
-}
-
-/// The guard before anything leaves the binary: Dynatrace accepts only DELTA temporality, and
-/// a cumulative histogram or sum would be dropped or misread.
-pub fn ensure_delta(request: &ExportMetricsServiceRequest) -> Result<(), String> {
-    let delta = AggregationTemporality::Delta as i32;
-    for metric in request
-        .resource_metrics
-        .iter()
-        .flat_map(|r| &r.scope_metrics)
-        .flat_map(|s| &s.metrics)
-    {
-        let temporality = match &metric.data {
-            Some(metric::Data::Histogram(h)) => h.aggregation_temporality,
-            Some(metric::Data::Sum(s)) => s.aggregation_temporality,
-            Some(metric::Data::ExponentialHistogram(h)) => h.aggregation_temporality,
-            _ => continue,
-        };
-        if temporality != delta {
-            return Err(format!(
-                "metric `{}` has aggregation temporality {temporality}, not DELTA ({delta}); \
-                 Dynatrace accepts only DELTA, so nothing was sent",
-                metric.name
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
