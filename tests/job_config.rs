@@ -222,3 +222,30 @@ fn keptn_paths_in_args_are_copied_files() {
         }
     }
 }
+
+/// README "A load test and its report in one task": the job-executor's config for the load-test
+/// image parses as strictly, and reads the summary from the job's writable /keptn.
+#[test]
+fn the_load_test_job_config_parses_strictly_and_reports_from_keptn() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/loadtest-image/job-config.yaml"
+    );
+    let text = std::fs::read_to_string(path).expect("readable");
+    let config = parse(&text).unwrap_or_else(|e| panic!("the job-executor would reject it: {e}"));
+    assert_eq!(config.api_version, "v2");
+    let task = tasks(&config).next().expect("a task");
+    assert_eq!(
+        task.cmd.as_deref(),
+        Some(&["/bin/sh".to_owned(), "-c".to_owned()][..])
+    );
+    let script = task.args.as_deref().unwrap_or_default().join(" ");
+    assert!(script.contains("--results /keptn/summary.json"), "{script}");
+    let env = envs(task);
+    assert!(env
+        .iter()
+        .any(|e| e.name == "RESULTS" && e.value.as_deref() == Some(FILES_ROOT)));
+    assert!(env
+        .iter()
+        .any(|e| e.name == "dynatrace" && e.value_from.as_deref() == Some("secret")));
+}

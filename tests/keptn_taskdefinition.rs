@@ -325,3 +325,46 @@ fn task_runs_as_a_dry_run_under_keptns_context() {
         );
     }
 }
+
+const LOADTEST_TASK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/loadtest-image/taskdefinition.yaml"
+);
+
+/// README "A load test and its report in one task": the task definition for the load-test image
+/// is as strict as the project's, locked down the same way, and writes only to its volume.
+#[test]
+fn the_load_test_task_definition_matches_the_crd_strictly_and_reports_from_its_volume() {
+    let task = yaml(LOADTEST_TASK);
+    let found = errors(&task_validator(), &task);
+    assert!(found.is_empty(), "{LOADTEST_TASK}: {found:#?}");
+    let container = container(&task);
+    let security = &container["securityContext"];
+    assert_eq!(security["runAsNonRoot"], true, "{security}");
+    assert_eq!(security["readOnlyRootFilesystem"], true, "{security}");
+    assert_eq!(security["allowPrivilegeEscalation"], false, "{security}");
+    assert!(list(&security["capabilities"]["drop"]).contains(&json!("ALL")));
+    assert_eq!(task["spec"]["retries"], 0, "a retry reruns the test");
+    let mounts = list(&container["volumeMounts"]);
+    let volume = mounts[0]["mountPath"]
+        .as_str()
+        .expect("a volume for the results");
+    let script = args(&task).join(" ");
+    assert!(
+        script.contains(&format!("--results {volume}/summary.json")),
+        "{script}"
+    );
+    let env: Vec<&Value> = list(&container["env"]).iter().collect();
+    assert!(
+        env.iter()
+            .any(|e| e["name"] == "RESULTS" && e["value"] == volume),
+        "loadtest.js writes to RESULTS, which must be the volume: {env:?}"
+    );
+    for key in ["DT_TENANT", "DT_API_TOKEN"] {
+        assert!(
+            env.iter()
+                .any(|e| e["name"] == key && e["valueFrom"]["secretKeyRef"]["name"] == "dynatrace"),
+            "{key} from the secret"
+        );
+    }
+}
