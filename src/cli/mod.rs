@@ -30,12 +30,13 @@ const AFTER_LONG_HELP: &str = "\
 Examples:
   Print what would be sent, needing no credentials:
     keptn-dt-metrics --dry-run --input examples/loadtest.json
-  Send two metrics and a histogram to a tenant:
-    DT_TENANT=https://abc12345.live.dynatrace.com DT_API_TOKEN=dt0c01.XXXX \\
-      keptn-dt-metrics -m build_time=42.5 -m 'deploys count,delta=1' \\
-      --histogram response_time=latencies.txt
+  A load test's results as JMeter, Locust or k6 wrote them:
+    keptn-dt-metrics --dry-run --results examples/jmeter-results.jtl
+  Send two metrics and a histogram of the samples on stdin to a tenant:
+    seq 1 100 | DT_TENANT=https://abc12345.live.dynatrace.com DT_API_TOKEN=dt0c01.XXXX \\
+      keptn-dt-metrics -m build_time=42.5 -m 'deploys count,delta=1' --histogram latency=-
   Ready line protocol from stdin, the report as JSON:
-    printf 'app.deploys,region=eu 1\n' | keptn-dt-metrics --dry-run --lines - -o json
+    printf 'app.deploys,region=eu 1\\n' | keptn-dt-metrics --dry-run --lines - -o json
 
 Every Keptn event label arrives as LABELS_<KEY> and becomes the dimension <key>. Today's Keptn
 sets KEPTN_CONTEXT to its task's JSON, whose fields become dimensions too.

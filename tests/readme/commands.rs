@@ -218,3 +218,57 @@ fn the_docker_run_command_runs_the_image() {
     }
     assert_eq!(ran, 1);
 }
+
+/// The commands of `--help`'s Examples section: an indented line after a line ending in `:`,
+/// backslash continuations joined.
+fn help_examples() -> Vec<String> {
+    let help = Command::new(BIN).arg("--help").output().expect("--help");
+    let help = String::from_utf8(help.stdout).unwrap();
+    let examples = help
+        .split("\nExamples:\n")
+        .nth(1)
+        .expect("an Examples section")
+        .split("\n\n")
+        .next()
+        .unwrap();
+    let commands_only: String = examples
+        .lines()
+        .filter(|l| l.starts_with("    "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    commands(&commands_only)
+}
+
+#[test]
+fn the_help_examples_run_as_written() {
+    let server = FakeDynatrace::accepting();
+    let examples = help_examples();
+    assert!(examples.len() >= 4, "{examples:?}");
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for example in examples {
+        let script = example.replace(TENANT, server.url());
+        let out = Command::new("sh")
+            .args(["-ec", &script])
+            .current_dir(ROOT)
+            .env_clear()
+            .env("PATH", &path)
+            .output()
+            .expect("sh runs");
+        assert!(
+            out.status.success(),
+            "{example}\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let sent: usize = server.requests().len();
+    assert_eq!(
+        sent, 2,
+        "the tenant example sends its lines and its histogram"
+    );
+}
