@@ -7,19 +7,10 @@
 mod support;
 
 use support::job_executor::{config, envs, parse, tasks};
+use support::kubernetes::is_rfc1123_subdomain;
 
 /// Where the job-executor copies the `files` (service resources).
 const FILES_ROOT: &str = "/keptn";
-
-/// A Kubernetes object name that is an RFC 1123 subdomain (what secret names must be).
-fn is_rfc1123_subdomain(name: &str) -> bool {
-    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !name.is_empty()
-        && name.len() <= 253
-        && name.chars().all(|c| alnum(c) || c == '-' || c == '.')
-        && name.starts_with(alnum)
-        && name.ends_with(alnum)
-}
 
 /// `sh.keptn.event.<task>.triggered` with a task name of lowercase letters, digits and `-`: the
 /// event name is a Go regex, and this form has no special characters but the dots (which match

@@ -4,46 +4,13 @@
 #[allow(dead_code)]
 mod support;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
+use support::help::{declared_env_vars, declared_flags, help};
 use support::job_executor::{config, envs, tasks};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keptn-dt-metrics");
-
-fn help() -> String {
-    let out = Command::new(BIN)
-        .arg("--help")
-        .env_clear()
-        .output()
-        .expect("the binary runs");
-    assert!(out.status.success(), "--help failed: {out:?}");
-    String::from_utf8(out.stdout).expect("help is UTF-8")
-}
-
-/// The options `--help` declares: the flag tokens at the start of its option lines.
-fn declared_flags(help: &str) -> BTreeSet<String> {
-    help.lines()
-        .map(str::trim_start)
-        .filter(|l| l.starts_with('-'))
-        .flat_map(|l| l.split("  ").next().unwrap_or_default().split_whitespace())
-        .filter(|t| t.starts_with('-'))
-        .map(|t| t.trim_end_matches(',').to_owned())
-        .collect()
-}
-
-/// The variable names `--help` lists in `[env: NAME]` / `[env: NAME=value]` (wrapping undone).
-fn declared_env_vars(help: &str) -> BTreeSet<String> {
-    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
-    flat.split("[env: ")
-        .skip(1)
-        .filter_map(|rest| rest.split(']').next())
-        .flat_map(|inside| inside.split([',', ' ']))
-        .map(|item| item.split('=').next().unwrap_or_default().to_owned())
-        .filter(|n| !n.is_empty())
-        .collect()
-}
 
 #[test]
 fn flags_and_env_vars_are_the_binarys() {

@@ -5,10 +5,15 @@
 //! `x-kubernetes-preserve-unknown-fields` or gives `additionalProperties`), and with the flags,
 //! secret and security context this binary needs.
 
+#[allow(dead_code)]
+mod support;
+
 use std::collections::BTreeSet;
 use std::process::Command;
 
 use serde_json::{json, Value};
+
+use support::help::{declared_env_vars, declared_flags, help};
 
 const TASK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/keptn/taskdefinition.yaml");
 const APP_CONTEXT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/keptn/appcontext.yaml");
@@ -222,34 +227,6 @@ fn runs_non_root_on_a_read_only_root_filesystem() {
     assert!(container["command"].is_null(), "{container}");
     assert_eq!(task["spec"]["automountServiceAccountToken"]["type"], false);
     assert!(container["resources"]["limits"]["memory"].is_string());
-}
-
-fn help() -> String {
-    let mut cmd = Command::new(BIN);
-    let out = cmd.arg("--help").env_clear().output().unwrap();
-    assert!(out.status.success(), "--help failed: {out:?}");
-    String::from_utf8(out.stdout).expect("help is UTF-8")
-}
-
-/// The options `--help` declares: the flag tokens at the start of its option lines.
-fn declared_flags(help: &str) -> BTreeSet<String> {
-    help.lines()
-        .map(str::trim_start)
-        .filter(|l| l.starts_with('-'))
-        .flat_map(|l| l.split("  ").next().unwrap_or_default().split_whitespace())
-        .filter(|t| t.starts_with('-'))
-        .map(|t| t.trim_end_matches(',').to_owned())
-        .collect()
-}
-
-/// The variable names `--help` lists in `[env: NAME]` / `[env: NAME=value]` (wrapping undone).
-fn declared_env_vars(help: &str) -> BTreeSet<String> {
-    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
-    flat.split("[env: ")
-        .skip(1)
-        .filter_map(|rest| rest.split(']').next())
-        .map(|inside| inside.split('=').next().unwrap_or_default().to_owned())
-        .collect()
 }
 
 fn args(task: &Value) -> Vec<&str> {

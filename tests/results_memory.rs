@@ -6,36 +6,9 @@
 mod support;
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 
+use support::memory::peak_kib;
 use support::Workdir;
-
-#[allow(
-    clippy::zombie_processes,
-    reason = "the child is waited for with wait4, below"
-)]
-fn peak_kib(dir: &Workdir, args: &[&str]) -> i64 {
-    let child = Command::new(env!("CARGO_BIN_EXE_keptn-dt-metrics"))
-        .args(args)
-        .env_clear()
-        .env("DT_METADATA_ENRICHMENT", "false")
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start keptn-dt-metrics");
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: the child is ours and not waited for elsewhere; `status` and `usage` are valid,
-    // writable places for the call to fill.
-    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(waited, child.id() as libc::pid_t, "wait4");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{args:?} failed: {status}"
-    );
-    usage.ru_maxrss
-}
 
 /// A JTL of `rows` samples over 20 labels, with quoted labels and failure messages.
 fn jtl(dir: &Workdir, name: &str, rows: usize) {

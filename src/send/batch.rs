@@ -124,24 +124,27 @@ impl Batcher {
     }
 }
 
+/// For the tests: what [`Batcher`] makes of `texts`, one line each, from the input `in` (line 1
+/// on).
+#[cfg(test)]
+pub(crate) fn batches(texts: &[&str]) -> Vec<LineBatch> {
+    let mut batcher = Batcher::default();
+    let input = std::sync::Arc::from("in");
+    let mut batches: Vec<LineBatch> = texts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, text)| {
+            let origin = Origin::new(&input, crate::model::Position::Line(i as u64 + 1));
+            batcher.push(text, origin)
+        })
+        .collect();
+    batches.extend(batcher.finish());
+    batches
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Position;
-
-    fn batches(texts: &[&str]) -> Vec<LineBatch> {
-        let mut batcher = Batcher::default();
-        let input = std::sync::Arc::from("in");
-        let mut batches: Vec<LineBatch> = texts
-            .iter()
-            .enumerate()
-            .filter_map(|(i, text)| {
-                batcher.push(text, Origin::new(&input, Position::Line(i as u64 + 1)))
-            })
-            .collect();
-        batches.extend(batcher.finish());
-        batches
-    }
 
     #[test]
     fn batches_split_at_1000_lines_and_1_mb() {

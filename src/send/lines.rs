@@ -242,22 +242,8 @@ struct WarningLineBody {
 mod tests {
     use super::*;
     use crate::model::Position;
-    use crate::send::batch::Batcher;
+    use crate::send::batch::{batches, Batcher};
     use reqwest::StatusCode;
-
-    fn batches(texts: &[&str]) -> Vec<LineBatch> {
-        let mut batcher = Batcher::default();
-        let input = std::sync::Arc::from("in");
-        let mut batches: Vec<LineBatch> = texts
-            .iter()
-            .enumerate()
-            .filter_map(|(i, text)| {
-                batcher.push(text, Origin::new(&input, Position::Line(i as u64 + 1)))
-            })
-            .collect();
-        batches.extend(batcher.finish());
-        batches
-    }
 
     fn answer(status: u16, body: &str) -> Answer {
         Answer {

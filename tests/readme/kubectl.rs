@@ -7,15 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::markdown::{blocks_with, commands, option, read, shell_words, ROOT};
-
-fn is_rfc1123_subdomain(name: &str) -> bool {
-    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !name.is_empty()
-        && name.len() <= 253
-        && name.chars().all(|c| alnum(c) || c == '-' || c == '.')
-        && name.starts_with(alnum)
-        && name.ends_with(alnum)
-}
+use crate::support::kubernetes::is_rfc1123_subdomain;
 
 fn is_secret_key(key: &str) -> bool {
     !key.is_empty()

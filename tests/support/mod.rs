@@ -1,9 +1,13 @@
 //! Helpers for the CLI tests: a fake Dynatrace metrics ingest endpoint that records what it is
 //! sent ([`server`]), a scratch directory per test, and a way to run the real binary with nothing
 //! from the developer's environment. OTLP requests (gzip-compressed binary protobuf) are recorded
-//! as bytes and can be decoded ([`otlp`]).
+//! as bytes and can be decoded ([`otlp`]). Also: what `--help` declares ([`help`]), Kubernetes
+//! name rules ([`kubernetes`]) and a run's peak memory ([`memory`]).
 
+pub mod help;
 pub mod job_executor;
+pub mod kubernetes;
+pub mod memory;
 pub mod options;
 pub mod otlp;
 mod server;

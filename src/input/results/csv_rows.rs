@@ -99,6 +99,15 @@ impl<R: Read> Rows<R> {
             }),
         }
     }
+
+    /// [`Rows::next`] for a reading loop: `false` at the end, and when the input is broken, after
+    /// `on_broken` is told why (nothing after it is read).
+    pub fn next_or(&mut self, record: &mut ByteRecord, on_broken: impl FnOnce(Broken)) -> bool {
+        self.next(record).unwrap_or_else(|broken| {
+            on_broken(broken);
+            false
+        })
+    }
 }
 
 /// Field `at` of `record` without the `\r` of a CRLF line end; empty when there is none.

@@ -111,15 +111,9 @@ pub fn read(job: &mut Job, header: Header, reader: impl Read) {
     let mut record = ByteRecord::new();
     let mut clock = Clock::Unknown;
     let mut header_read = false;
-    while !job.sink.stopped() {
-        match rows.next(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(broken) => {
-                job.stop(Position::Line(broken.line), &broken.why);
-                break;
-            }
-        }
+    while !job.sink.stopped()
+        && rows.next_or(&mut record, |b| job.stop(Position::Line(b.line), &b.why))
+    {
         if !std::mem::replace(&mut header_read, true) || is_blank(&record) {
             continue;
         }

@@ -68,15 +68,9 @@ pub fn read(job: &mut Job, header: Header, reader: impl Read, path: Option<PathB
     let mut rows = Rows::new(reader, b',');
     let mut record = ByteRecord::new();
     let mut header_read = false;
-    while !job.sink.stopped() {
-        match rows.next(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(broken) => {
-                job.stop(Position::Line(broken.line), &broken.why);
-                break;
-            }
-        }
+    while !job.sink.stopped()
+        && rows.next_or(&mut record, |b| job.stop(Position::Line(b.line), &b.why))
+    {
         let blank = (0..record.len()).all(|at| field(&record, at).trim_ascii().is_empty());
         if !std::mem::replace(&mut header_read, true) || blank {
             continue;
@@ -213,15 +207,7 @@ fn test_time(job: &mut Job, prefix: &Path) -> Option<TestTime> {
     let at = columns.iter().position(|c| c == "Timestamp")?;
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     let mut record = ByteRecord::new();
-    loop {
-        match rows.next(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(broken) => {
-                refuse_beside(job, &name, broken.line, broken.why);
-                break;
-            }
-        }
+    while rows.next_or(&mut record, |b| refuse_beside(job, &name, b.line, b.why)) {
         let seconds = std::str::from_utf8(field(&record, at))
             .ok()
             .and_then(|s| s.trim().parse::<i64>().ok());
@@ -262,15 +248,7 @@ fn failure_reasons(job: &mut Job, emitter: &mut super::emit::Emitter, prefix: &P
     let mut record = ByteRecord::new();
     let mut kept = 0;
     let mut folded = 0;
-    loop {
-        match rows.next(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(broken) => {
-                refuse_beside(job, &name, broken.line, broken.why);
-                break;
-            }
-        }
+    while rows.next_or(&mut record, |b| refuse_beside(job, &name, b.line, b.why)) {
         let text = |at: usize| String::from_utf8_lossy(field(&record, at));
         let Ok(occurrences) = text(count).trim().parse::<u64>() else {
             let why = format!("Occurrences `{}` is not a whole number", text(count));
@@ -306,13 +284,8 @@ fn beside_file(job: &mut Job, prefix: &Path, suffix: &str) -> Option<Beside> {
     let name: Arc<str> = Arc::from(path.display().to_string());
     let mut rows = Rows::new(BufReader::new(file), b',');
     let mut record = ByteRecord::new();
-    match rows.next(&mut record) {
-        Ok(true) => {}
-        Ok(false) => return None,
-        Err(broken) => {
-            refuse_beside(job, &name, broken.line, broken.why);
-            return None;
-        }
+    if !rows.next_or(&mut record, |b| refuse_beside(job, &name, b.line, b.why)) {
+        return None;
     }
     let columns = record
         .iter()
