@@ -4,8 +4,8 @@ use std::path::Path;
 
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// The documents whose examples are run. (BENCHMARKS.md and docs/results-bench.md hold
-/// benchmark commands over generated corpora of hundreds of MB: bench/ runs them.)
+/// The documents whose examples are run. (BENCHMARKS.md holds benchmark commands over
+/// generated corpora of hundreds of MB: the scripts in bench/ run them.)
 const DOCUMENTS: [&str; 2] = ["README.md", "docs/results.md"];
 
 #[derive(Debug, Clone)]
