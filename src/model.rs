@@ -193,7 +193,7 @@ impl Serialize for Origin {
 
 /// A stable, machine-readable name for each kind of refusal and warning, beside its text.
 /// The README lists them; a code is never renamed once released.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Code {
     // Refusals before anything is sent.

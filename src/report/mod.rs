@@ -136,7 +136,7 @@ pub struct OtlpReport {
     pub payload: Option<Vec<serde_json::Value>>,
 }
 
-#[derive(Debug, PartialEq, Serialize)]
+#[derive(Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct InvalidLineReport {
     pub line: usize,
     pub error: String,
@@ -145,14 +145,14 @@ pub struct InvalidLineReport {
     pub code: Code,
 }
 
-#[derive(Debug, PartialEq, Serialize)]
+#[derive(Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct RefusedReport {
     pub input: String,
     pub error: String,
     pub code: Code,
 }
 
-#[derive(Debug, PartialEq, Serialize)]
+#[derive(Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct WarningReport {
     pub line: Option<usize>,
     pub input: Option<String>,

@@ -3,6 +3,9 @@
 //! so that a loop over the same bad input does not repeat it every round, and the lists never
 //! grow beyond `--report-limit` however long the loop runs.
 
+use std::collections::HashSet;
+use std::hash::Hash;
+
 use super::{RecordsReport, Report};
 
 impl Report {
@@ -67,17 +70,20 @@ impl Report {
 }
 
 /// Adds `more` to `list`, leaving out what it holds already; what does not fit in `limit` is
-/// counted as unlisted.
-fn list_once<T: PartialEq>(
+/// counted as unlisted. Linear in both lists, however long a loop makes them.
+fn list_once<T: Eq + Hash>(
     (list, unlisted): (&mut Vec<T>, &mut u64),
     (more, more_unlisted): (Vec<T>, u64),
     limit: usize,
 ) {
     *unlisted += more_unlisted;
-    for item in more {
-        if list.contains(&item) {
-            continue;
-        }
+    let fresh: Vec<T> = {
+        let listed: HashSet<&T> = list.iter().collect();
+        more.into_iter()
+            .filter(|item| !listed.contains(item))
+            .collect()
+    };
+    for item in fresh {
         if list.len() < limit {
             list.push(item);
         } else {
