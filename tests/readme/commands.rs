@@ -5,12 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::markdown::{blocks, blocks_with, commands, option, read, shell_words, ROOT};
+use crate::markdown::{blocks, blocks_with, commands, option, read, shell_words, ROOT, TENANT};
 use crate::support::FakeDynatrace;
 
 const BIN: &str = env!("CARGO_BIN_EXE_keptn-dt-metrics");
-/// The tenant the README's examples name; the tests put the fake's URL in its place.
-const TENANT: &str = "https://abc12345.live.dynatrace.com";
 
 #[derive(Debug, PartialEq)]
 pub enum Kind {

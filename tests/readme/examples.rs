@@ -4,10 +4,8 @@
 
 use std::path::Path;
 
-use crate::markdown::{blocks_with, read, Block, ROOT};
+use crate::markdown::{blocks_with, read, Block, ROOT, TENANT};
 use crate::support::{FakeDynatrace, Reply, Workdir};
-
-const TENANT: &str = "https://abc12345.live.dynatrace.com";
 
 enum Json {
     Input,

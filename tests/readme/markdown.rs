@@ -3,6 +3,8 @@
 use std::path::Path;
 
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The tenant the examples name; the tests put the fake Dynatrace's URL in its place.
+pub const TENANT: &str = "https://abc12345.live.dynatrace.com";
 
 /// The documents whose examples are run. (BENCHMARKS.md holds benchmark commands over
 /// generated corpora of hundreds of MB: the scripts in bench/ run them.)
