@@ -1,6 +1,6 @@
 //! Encoder throughput: `cargo bench --bench encode`.
 
-use keptn_dt_metrics::config::EncodeSettings;
+use keptn_dt_metrics::encode::EncodeSettings;
 use keptn_dt_metrics::encode::LineEncoder;
 use keptn_dt_metrics::input::{read_all, Location, Sink, Source};
 use keptn_dt_metrics::model::{Capped, Histogram, Metadata, Metric, Refusal};

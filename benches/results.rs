@@ -1,9 +1,9 @@
 //! Load-test results throughput, in process: `cargo bench --bench results`. The whole-process
 //! figures, next to a Python baseline, come from `bench/results.sh`.
 
-use keptn_dt_metrics::input::results::Settings;
 use keptn_dt_metrics::input::{read_all, Location, Sink, Source};
 use keptn_dt_metrics::model::{Histogram, Metadata, Metric, Refusal};
+use keptn_dt_metrics::results::Settings;
 
 fn main() {
     divan::main();

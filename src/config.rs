@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 
 use crate::cli::{parse_pairs, Cli, OutputFormat, Verbosity};
 use crate::destination::{self, Destination};
+use crate::encode::EncodeSettings;
 use crate::input::{Location, Source};
 use crate::model::merge_pairs;
 use crate::{enrichment, keptn};
@@ -28,19 +29,6 @@ pub struct Config {
     pub report_limit: usize,
     /// `--quiet`, `--verbose`: how much goes to stderr and into the text report.
     pub verbosity: Verbosity,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct EncodeSettings {
-    /// Joined onto relative keys: prefix and integration, e.g. `keptn.loadtest`.
-    pub key_prefix: String,
-    /// Lowest precedence.
-    pub default_dimensions: Vec<(String, String)>,
-    /// Highest precedence: the Keptn context, labels and Dynatrace's metadata.
-    pub static_dimensions: Vec<(String, String)>,
-    /// OTLP resource attributes besides the static dimensions: service.name and
-    /// deployment.environment.
-    pub resource_attributes: Vec<(String, String)>,
 }
 
 impl Config {

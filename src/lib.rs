@@ -18,5 +18,7 @@ pub mod normalize;
 pub mod otlp;
 pub mod pipeline;
 pub mod report;
+pub mod results;
 pub mod secret;
 pub mod send;
+pub mod sink;

@@ -6,6 +6,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+/// The timestamps Dynatrace accepts: from an hour in the past to ten minutes in the future.
+pub const MAX_PAST_MS: i64 = 60 * 60 * 1000;
+pub const MAX_FUTURE_MS: i64 = 10 * 60 * 1000;
+
 /// One data point as an input gave it, before normalisation.
 #[derive(Debug, PartialEq)]
 pub struct Metric {

@@ -92,8 +92,8 @@ fn inconsistent_json_histograms_are_refused_and_not_sent() {
 
 #[test]
 fn a_cumulative_histogram_never_leaves_the_library() {
-    use keptn_dt_metrics::config::EncodeSettings;
     use keptn_dt_metrics::destination::{self, Destination};
+    use keptn_dt_metrics::encode::EncodeSettings;
     use keptn_dt_metrics::model::{Buckets, Histogram, Origin};
     use keptn_dt_metrics::otlp::{OtlpEncoder, Window};
     use keptn_dt_metrics::secret::Secret;

@@ -2,7 +2,7 @@
 //! reason or becomes something a strict reading of the protocol accepts, and normalising twice
 //! changes nothing.
 
-use keptn_dt_metrics::config::EncodeSettings;
+use keptn_dt_metrics::encode::EncodeSettings;
 use keptn_dt_metrics::encode::LineEncoder;
 use keptn_dt_metrics::input::lineproto::{parse_line, ParsedLine};
 use keptn_dt_metrics::model::{Capped, Metric, Origin, Value};

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, ValueEnum};
 
-use crate::input::results;
+use crate::results;
 use crate::secret::Secret;
 pub use parse::CliError;
 pub use values::parse_pairs;

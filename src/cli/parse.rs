@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use clap::{CommandFactory, FromArgMatches};
 
 use super::{Cli, OutputFormat, LABELS_PREFIX};
-use crate::input::{results, Location, Source};
+use crate::input::{Location, Source};
+use crate::results;
 
 impl Cli {
     /// Parses `args` (the program name first) with the process's environment.

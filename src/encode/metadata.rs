@@ -73,7 +73,7 @@ fn quoted(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::EncodeSettings;
+    use crate::encode::EncodeSettings;
     use crate::model::Origin;
 
     fn settings() -> EncodeSettings {

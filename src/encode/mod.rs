@@ -4,7 +4,6 @@
 
 use std::fmt::Write;
 
-use crate::config::EncodeSettings;
 use crate::model::{Capped, Code, Metric, Origin, Problem, Warning};
 use crate::normalize;
 use dimensions::normalized_dimensions;
@@ -16,8 +15,19 @@ mod payload;
 
 pub const MAX_DIMENSIONS: usize = 50;
 pub const MAX_LINE_CHARS: usize = 50_000;
-pub const MAX_PAST_MS: i64 = 60 * 60 * 1000;
-pub const MAX_FUTURE_MS: i64 = 10 * 60 * 1000;
+
+#[derive(Debug, Clone, Default)]
+pub struct EncodeSettings {
+    /// Joined onto relative keys: prefix and integration, e.g. `keptn.loadtest`.
+    pub key_prefix: String,
+    /// Lowest precedence.
+    pub default_dimensions: Vec<(String, String)>,
+    /// Highest precedence: the Keptn context, labels and Dynatrace's metadata.
+    pub static_dimensions: Vec<(String, String)>,
+    /// OTLP resource attributes besides the static dimensions: service.name and
+    /// deployment.environment.
+    pub resource_attributes: Vec<(String, String)>,
+}
 
 /// Dimensions after normalisation: key, and value escaped for the line.
 type Dimensions = Vec<(String, String)>;

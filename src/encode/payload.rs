@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::{MAX_FUTURE_MS, MAX_PAST_MS};
 use crate::model::{Code, Problem, Value};
+use crate::model::{MAX_FUTURE_MS, MAX_PAST_MS};
 use crate::normalize;
 
 pub(super) fn check_timestamp(timestamp: i64, now_ms: i64) -> Result<(), Problem> {

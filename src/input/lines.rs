@@ -5,8 +5,8 @@ use std::io::BufRead;
 use std::sync::Arc;
 
 use super::lineproto::{parse_line, ParsedLine};
-use super::{broken, next_line, Sink};
 use crate::model::{Code, Metadata, Metric, Origin, Position, Refusal};
+use crate::sink::{broken, next_line, Sink};
 
 pub fn read(name: &Arc<str>, mut reader: impl BufRead, sink: &mut dyn Sink) {
     let mut line = String::new();
@@ -63,7 +63,7 @@ pub fn read(name: &Arc<str>, mut reader: impl BufRead, sink: &mut dyn Sink) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Collected;
+    use crate::sink::Collected;
     use std::io::Read;
 
     #[test]

@@ -5,9 +5,9 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
-use super::{broken, next_line, Sink};
 use crate::histogram::Aggregator;
 use crate::model::{Code, Histogram, Origin, Position, Refusal};
+use crate::sink::{broken, next_line, Sink};
 
 pub fn read(
     histogram: &str,
@@ -76,7 +76,7 @@ pub fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Collected;
+    use crate::sink::Collected;
 
     #[test]
     fn sample_files_refuse_bad_lines_and_keep_the_rest() {

@@ -14,7 +14,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
-use crate::config::EncodeSettings;
+use crate::encode::EncodeSettings;
 use crate::model::{Code, Histogram, Problem};
 use crate::normalize::{self, merge_dimensions};
 

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Arc;
 
-use crate::input::Sink;
 use crate::model::{Histogram, Metadata, Metric, RecordCount, Refusal, Warning};
+use crate::sink::Sink;
 
 /// Metrics per chunk.
 const CHUNK_METRICS: usize = 1024;
@@ -149,8 +149,8 @@ impl Sink for Filler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Collected;
     use crate::model::{Origin, Value};
+    use crate::sink::Collected;
     use std::sync::mpsc;
 
     #[test]

@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::config::EncodeSettings;
+use crate::encode::EncodeSettings;
 use crate::encode::LineEncoder;
 use crate::histogram::summary_twin;
-use crate::input::Sink;
 use crate::model::{Capped, Histogram, Metadata, Metric, Origin, RecordCount, Refusal, Warning};
 use crate::otlp::{OtlpEncoder, Packer, Window};
 use crate::send::batch::Batcher;
 use crate::send::pool::Payload;
+use crate::sink::Sink;
 
 use super::deliver::Event;
 

@@ -10,8 +10,7 @@ use std::sync::Arc;
 use anyhow::{bail, Result};
 use csv::ByteRecord;
 
-use super::csv_rows::{field, Rows};
-use super::detect::split;
+use super::csv_rows::{field, split, Rows};
 use super::emit::{send, RequestStats, Results, Spread, TestTime};
 use super::labels::{Labels, OTHER};
 use super::Job;

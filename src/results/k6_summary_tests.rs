@@ -1,5 +1,5 @@
-use crate::input::results::testing::{read_fixture, read_text, values};
-use crate::input::results::Format;
+use crate::results::testing::{read_fixture, read_text, values};
+use crate::results::Format;
 
 #[test]
 fn both_summary_shapes_give_the_same_metrics() {
@@ -60,10 +60,10 @@ fn both_summary_shapes_give_the_same_metrics() {
         assert!(sink.histograms.is_empty() && sink.warnings.is_empty());
         assert!(sink.metrics.iter().all(|m| m.timestamp.is_none()));
     }
-    let shown = |sink: &crate::input::Collected| -> Vec<String> {
+    let shown = |sink: &crate::sink::Collected| -> Vec<String> {
         sink.metrics
             .iter()
-            .map(crate::input::results::testing::shown)
+            .map(crate::results::testing::shown)
             .collect()
     };
     assert_eq!(shown(&export), shown(&handle));

@@ -13,8 +13,8 @@ use serde_json::value::RawValue;
 use super::emit::send;
 use super::samples::Samples;
 use super::{time, Job};
-use crate::input::next_line;
 use crate::model::Position;
+use crate::sink::next_line;
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
@@ -134,8 +134,8 @@ fn sample(line: &str, samples: &mut Samples) -> Result<bool, String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::input::results::testing::{read_fixture, read_text, values};
-    use crate::input::results::Format;
+    use crate::results::testing::{read_fixture, read_text, values};
+    use crate::results::Format;
 
     #[test]
     fn the_json_output_fixture_plain_and_gzipped() {

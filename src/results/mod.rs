@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::{Location, Sink, BUFFER};
 use crate::model::RecordCount;
+use crate::sink::{Location, Sink, BUFFER};
 
 mod csv_rows;
 mod detect;
@@ -287,8 +287,8 @@ pub(crate) mod testing {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::input::Collected;
     use crate::model::Metric;
+    use crate::sink::Collected;
 
     pub fn settings(format: Option<Format>) -> Settings {
         Settings {

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use super::labels::{Label, ALL};
 use super::Job;
-use crate::encode::{MAX_FUTURE_MS, MAX_PAST_MS};
 use crate::model::{
     Buckets, Code, Histogram, Metadata, Metric, Origin, Position, Value, Warning, Window,
+    MAX_FUTURE_MS, MAX_PAST_MS,
 };
 
 /// Response times in milliseconds, as every tool writes them.

@@ -4,6 +4,7 @@
 use anyhow::{bail, Result};
 use serde::Deserialize;
 
+use super::csv_rows::split;
 use super::{jtl, Format};
 
 /// The format `head` (the input's first line) starts, or why it is none of them.
@@ -57,23 +58,6 @@ pub fn header_fields(line: &[u8]) -> Vec<String> {
         .map(|&delimiter| split(line, delimiter))
         .max_by_key(Vec::len)
         .unwrap_or_default()
-}
-
-/// The first record of `line` split at `delimiter`, fields trimmed.
-pub fn split(line: &[u8], delimiter: u8) -> Vec<String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(line);
-    let mut record = csv::ByteRecord::new();
-    match reader.read_byte_record(&mut record) {
-        Ok(true) => record
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).trim().to_owned())
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// True when `line` is one object of k6's JSON output: `{"type":"Metric"|"Point",...}`.

@@ -8,8 +8,7 @@ use std::io::Read;
 use anyhow::{bail, Result};
 use csv::ByteRecord;
 
-use super::csv_rows::{field, Rows};
-use super::detect::split;
+use super::csv_rows::{field, split, Rows};
 use super::emit::send;
 use super::samples::Samples;
 use super::{time, Job};

@@ -1,6 +1,6 @@
 use super::*;
-use crate::input::results::testing::{fixture, read_at, read_fixture, read_text, settings, values};
-use crate::input::results::{Format, Location};
+use crate::results::testing::{fixture, read_at, read_fixture, read_text, settings, values};
+use crate::results::{Format, Location};
 
 /// Per label of `results-2.13.jtl` (and of `results-5.x.jtl`, built from its samples): requests
 /// and failures, as `bench/jtl_baseline.py` counts them.
@@ -17,7 +17,7 @@ const COUNTS_2_13: [(&str, u64, u64); 10] = [
     ("GET /down (refused)", 3, 3),
 ];
 
-fn count_of(sink: &crate::input::Collected, key: &str, request: &str) -> f64 {
+fn count_of(sink: &crate::sink::Collected, key: &str, request: &str) -> f64 {
     let wanted = format!(",request={request},tool=jmeter ");
     let line = values(sink, key)
         .into_iter()
@@ -207,7 +207,7 @@ fn the_mapping_for_one_label() {
         .metrics
         .iter()
         .take(8)
-        .map(crate::input::results::testing::shown)
+        .map(crate::results::testing::shown)
         .collect();
     assert_eq!(
         lines,

@@ -1,5 +1,5 @@
-use crate::input::results::testing::{fixture, read_at, read_fixture, read_text, settings, values};
-use crate::input::results::{Format, Location};
+use crate::results::testing::{fixture, read_at, read_fixture, read_text, settings, values};
+use crate::results::{Format, Location};
 
 #[test]
 fn the_real_stats_file_with_failures_and_history_beside_it() {
