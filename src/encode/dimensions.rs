@@ -8,6 +8,9 @@ use crate::model::{Capped, Code, Metric, Warning};
 use crate::normalize::{self, TooMany};
 use smallvec::SmallVec;
 
+/// A line's dimensions: key, escaped value, and the layer each came from.
+pub(super) type Merged<'a> = SmallVec<[(&'a str, &'a str, Layer); 32]>;
+
 /// Which layer a merged dimension comes from.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Layer {
@@ -89,7 +92,7 @@ impl LineEncoder {
         &'a self,
         metric: &Metric,
         warnings: &mut Capped<Warning>,
-    ) -> Result<SmallVec<[(&'a str, &'a str, Layer); 32]>, TooMany> {
+    ) -> Result<Merged<'a>, TooMany> {
         let pair = |(k, v): &'a (String, String)| (k.as_str(), v.as_str());
         let own = self.own.iter().map(|(k, v, _)| {
             (
