@@ -23,3 +23,4 @@ pub mod run_dimensions;
 pub mod secret;
 pub mod send;
 pub mod sink;
+pub mod tenant;

@@ -346,6 +346,25 @@ mod tests {
     }
 
     #[test]
+    fn every_variable_of_an_option_is_documented_beside_its_flag() {
+        let help = Cli::command().render_long_help().to_string();
+        let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        let documented: std::collections::BTreeSet<String> = flat
+            .split("[env: ")
+            .skip(1)
+            .filter_map(|rest| rest.split([']', '=']).next())
+            .filter(|name| *name != "LABELS_<KEY>")
+            .map(str::to_owned)
+            .collect();
+        let read: std::collections::BTreeSet<String> =
+            serde_aux::serde_introspection::serde_introspect::<OptionVariables>()
+                .iter()
+                .map(|field| field.to_ascii_uppercase())
+                .collect();
+        assert_eq!(documented, read);
+    }
+
+    #[test]
     fn the_token_never_shows_in_debug_output() {
         let cli = parse(&["--api-token", "dt0c01.SENTINEL"]);
         assert!(!format!("{cli:?}").contains("SENTINEL"));
