@@ -189,7 +189,7 @@ pub fn read(chosen: Option<&str>, keptn: &keptn::Context, ci: &CiVariables) -> C
             if read_from == "--ci-platform" {
                 "--ci-platform"
             } else {
-                "ci_platform"
+                "the ci_platform found"
             },
         )],
         platform: name,
