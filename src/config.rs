@@ -7,11 +7,13 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use crate::cli::{parse_pairs, Cli, OutputFormat, Verbosity};
+use crate::context::{self, keptn, Context};
 use crate::destination::{self, Destination};
 use crate::encode::EncodeSettings;
+use crate::enrichment;
 use crate::input::{Location, Source};
-use crate::model::merge_pairs;
-use crate::{enrichment, keptn};
+use crate::model::{Code, Origin, Warning};
+use crate::run_dimensions::{self, Rank};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -29,6 +31,10 @@ pub struct Config {
     pub report_limit: usize,
     /// `--quiet`, `--verbose`: how much goes to stderr and into the text report.
     pub verbosity: Verbosity,
+    /// The pipeline the run belongs to, and what identifies the run.
+    pub context: Context,
+    /// What the configuration changed on the way (dimensions, the tenant URL), for the report.
+    pub warnings: Vec<Warning>,
 }
 
 impl Config {
@@ -73,21 +79,17 @@ impl Config {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(".");
-        let mut default_dimensions = match &cli.default_dimensions {
-            Some(list) => parse_pairs(list.split(','), "DEFAULT_DIMENSIONS")?,
+        let defaults = match &cli.default_dimensions {
+            Some(list) => parse_pairs(list.split(','), "DEFAULT_DIMENSIONS", false)?,
             None => Vec::new(),
         };
-        merge_pairs(
-            &mut default_dimensions,
-            parse_pairs(cli.dimensions.iter().map(String::as_str), "--dimension")?,
-        );
-
-        let mut labels = cli.env_labels.clone();
-        merge_pairs(
-            &mut labels,
-            parse_pairs(cli.labels.iter().map(String::as_str), "--label")?,
-        );
-        let context = keptn::Context {
+        let flag_defaults = parse_pairs(
+            cli.dimensions.iter().map(String::as_str),
+            "--dimension",
+            true,
+        )?;
+        let flag_labels = parse_pairs(cli.labels.iter().map(String::as_str), "--label", true)?;
+        let keptn = keptn::Context {
             project: cli.keptn_project.clone(),
             stage: cli.keptn_stage.clone(),
             service: cli.keptn_service.clone(),
@@ -96,16 +98,29 @@ impl Config {
                 None => None,
             },
             event_type: cli.keptn_event_type.clone(),
-            labels,
         };
-        let mut static_dimensions = context.dimensions();
-        if cli.metadata_enrichment {
-            // Top precedence, as with the official clients.
-            merge_pairs(
-                &mut static_dimensions,
-                enrichment::read_metadata(&cli.metadata_dir),
-            );
-        }
+        let context = context::read(cli.ci_platform.as_deref(), &keptn, &cli.ci);
+        let metadata_files = match cli.metadata_enrichment {
+            true => enrichment::read_metadata(&cli.metadata_dir),
+            false => Vec::new(),
+        };
+        let labels_and_metadata = context
+            .metadata
+            .iter()
+            .cloned()
+            .chain(cli.env_labels.iter().cloned())
+            .chain(flag_labels)
+            .collect();
+        let dimensions = run_dimensions::resolve(
+            vec![
+                (Rank::Default, [defaults, flag_defaults].concat()),
+                (Rank::LabelsAndMetadata, labels_and_metadata),
+                (Rank::MetadataFiles, metadata_files),
+                (Rank::Context, context.dimensions.clone()),
+            ],
+            cli.api_token.as_ref(),
+        )?;
+        let mut warnings = dimensions.warnings;
 
         let destination = if cli.dry_run {
             None
@@ -125,15 +140,22 @@ impl Config {
                 allow_plain_http: cli.allow_plain_http,
             })?)
         };
+        for note in destination.iter().flat_map(|d| &d.notes) {
+            warnings.push(Warning {
+                origin: Origin::whole("DT_TENANT (--tenant)"),
+                code: Code::TenantUrlChanged,
+                text: note.clone(),
+            });
+        }
 
         Ok(Config {
             sources,
             output: cli.output,
             encoding: EncodeSettings {
                 key_prefix,
-                default_dimensions,
-                static_dimensions,
-                resource_attributes: context.resource_attributes(),
+                default_dimensions: dimensions.defaults,
+                static_dimensions: dimensions.run,
+                resource_attributes: context.resource_attributes.clone(),
             },
             destination,
             histogram_summaries: cli.histogram_summaries,
@@ -141,6 +163,8 @@ impl Config {
             concurrency: cli.concurrency as usize,
             report_limit: cli.report_limit as usize,
             verbosity,
+            context,
+            warnings,
         })
     }
 }
@@ -148,62 +172,98 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::Environment;
 
-    fn config(args: &[&str]) -> Result<Config> {
+    fn config_with(args: &[&str], vars: &[(&str, &str)]) -> Result<Config> {
         let args = std::iter::once("keptn-dt-metrics").chain(args.iter().copied());
+        let env = Environment::read(vars.iter().map(|(k, v)| (k.into(), v.into())))
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let cli =
-            Cli::parse_from_env(args.map(Into::into)).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            Cli::parse_from(args.map(Into::into), env).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         Config::from_cli(cli)
     }
 
+    fn config(args: &[&str]) -> Result<Config> {
+        config_with(args, &[])
+    }
+
+    fn pair(k: &str, v: &str) -> (String, String) {
+        (k.to_owned(), v.to_owned())
+    }
+
     #[test]
-    fn default_dimensions_merge_and_the_keptn_context_is_static() {
-        let config = config(&[
-            "--dry-run",
-            "-m",
-            "x=1",
-            "--keptn-project",
-            "flagproject",
-            "--dimension",
-            "team=c",
-            "--default-dimensions",
-            "team=a, owner=b",
-            "--no-metadata-enrichment",
-        ])
+    fn default_dimensions_merge_and_the_keptn_context_is_the_runs() {
+        let config = config_with(
+            &[
+                "--dry-run",
+                "-m",
+                "x=1",
+                "--keptn-project",
+                "flagproject",
+                "--dimension",
+                "team=c",
+                "--no-metadata-enrichment",
+            ],
+            &[("DEFAULT_DIMENSIONS", "team=a, owner=b")],
+        )
         .unwrap();
         assert_eq!(
             config.encoding.default_dimensions,
-            vec![("team".into(), "c".into()), ("owner".into(), "b".into())]
+            vec![pair("team", "c"), pair("owner", "b")]
         );
         assert_eq!(
             config.encoding.static_dimensions,
             vec![
-                ("ci_platform".into(), "keptn".into()),
-                ("keptn_project".into(), "flagproject".into())
+                pair("ci_platform", "keptn"),
+                pair("keptn_project", "flagproject")
             ]
         );
+        assert_eq!(config.warnings[0].origin.to_string(), "DEFAULT_DIMENSIONS");
         assert!(config.destination.is_none());
     }
 
     #[test]
-    fn metadata_files_take_top_precedence_unless_switched_off() {
+    fn metadata_files_rank_above_labels_and_below_the_runs_context_every_change_warned() {
         let dir = std::env::temp_dir().join(format!("kdm-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("dt_metadata.properties"),
-            "k8s.pod.name=job-1\nkeptn_stage=meta\n",
+            "k8s.pod.name=job-1\nkeptn_stage=meta\nteam=files\n",
         )
         .unwrap();
         let dir_arg = dir.display().to_string();
-        let base = ["--dry-run", "-m", "x=1", "--keptn-stage", "dev"];
+        let base = [
+            "--dry-run",
+            "-m",
+            "x=1",
+            "--keptn-stage",
+            "dev",
+            "--label",
+            "team=label",
+        ];
         let with = config(&[&base[..], &["--metadata-dir", &dir_arg]].concat()).unwrap();
-        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
         assert_eq!(
             with.encoding.static_dimensions,
             vec![
                 pair("ci_platform", "keptn"),
-                pair("keptn_stage", "meta"),
+                pair("keptn_stage", "dev"),
                 pair("k8s.pod.name", "job-1"),
+                pair("team", "files"),
+            ]
+        );
+        let warnings: Vec<(String, Code)> = with
+            .warnings
+            .iter()
+            .map(|w| (w.origin.to_string(), w.code))
+            .collect();
+        assert_eq!(
+            warnings,
+            vec![
+                ("--label #1".to_owned(), Code::DimensionOverridden),
+                (
+                    "dt_metadata.properties".to_owned(),
+                    Code::DimensionOverridden
+                ),
             ]
         );
         let args = [
@@ -212,7 +272,7 @@ mod tests {
         ]
         .concat();
         let without = config(&args).unwrap();
-        assert_eq!(without.encoding.static_dimensions.len(), 2);
+        assert_eq!(without.encoding.static_dimensions.len(), 3);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

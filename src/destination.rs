@@ -1,5 +1,5 @@
-//! Where the data goes and how to get there: the tenant URL in any of the forms users write, the
-//! explicit endpoint URLs, the OneAgent's local endpoint, the API token (checked once, here, to
+//! Where the data goes and how to get there: the tenant URL (in any of the forms users write,
+//! [`crate::tenant`]), the explicit endpoint URLs, the OneAgent's local endpoint, the API token (checked once, here, to
 //! fit an HTTP header), and the TLS and timeout settings of the connection.
 
 use std::path::PathBuf;
@@ -28,6 +28,8 @@ pub struct Destination {
     pub retry_budget: Duration,
     pub insecure_tls: bool,
     pub ca_bundle: Option<PathBuf>,
+    /// What was changed in the tenant URL given, to say so.
+    pub notes: Vec<String>,
 }
 
 /// The API token, checked to fit an HTTP header: a `Token` cannot exist otherwise.
@@ -92,6 +94,7 @@ impl Destination {
         };
         let metrics_override = parse(&request.metrics_url, "DT_METRICS_URL (--metrics-url)")?;
         let otlp_override = parse(&request.otlp_url, "DT_OTLP_URL (--otlp-url)")?;
+        let mut notes = Vec::new();
         let (metrics_url, otlp_url, token) = if request.oneagent {
             let url = |u: &str| Some(Url::parse(u).expect("constant URL"));
             (url(ONEAGENT_METRICS_URL), url(ONEAGENT_OTLP_URL), None)
@@ -111,7 +114,9 @@ impl Destination {
                  --dry-run",
             )?;
             refuse_token_as_tenant(&tenant, &token)?;
-            let base = tenant_base(&tenant)?;
+            let tenant = crate::tenant::Tenant::parse(&tenant)?;
+            notes = tenant.notes;
+            let base = tenant.base;
             let url =
                 |path: &str| Url::parse(&format!("{base}{path}")).expect("base URL plus a path");
             (
@@ -136,6 +141,7 @@ impl Destination {
             retry_budget: request.retry_budget,
             insecure_tls: request.insecure_tls,
             ca_bundle: request.ca_bundle,
+            notes,
         })
     }
 
@@ -181,26 +187,7 @@ fn refuse_plain_http(url: &Url) -> Result<()> {
     Ok(())
 }
 
-/// The environment's base URL without trailing slash: scheme added when missing, an API path
-/// pasted along with it dropped.
-pub fn tenant_base(tenant: &str) -> Result<String> {
-    let trimmed = tenant.trim();
-    let with_scheme = if trimmed.contains("://") {
-        trimmed.to_owned()
-    } else {
-        format!("https://{trimmed}")
-    };
-    let url = parse_url(&with_scheme, "DT_TENANT (--tenant)")?;
-    let mut path = url.path().trim_end_matches('/').to_owned();
-    if let Some(api) = path.find("/api/") {
-        path.truncate(api);
-    }
-    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let host = url.host_str().unwrap_or_default();
-    Ok(format!("{}://{host}{port}{path}", url.scheme()))
-}
-
-fn parse_url(raw: &str, name: &str) -> Result<Url> {
+pub(crate) fn parse_url(raw: &str, name: &str) -> Result<Url> {
     let url = Url::parse(raw.trim()).ok().filter(|u| {
         matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
     });
@@ -217,44 +204,26 @@ fn parse_url(raw: &str, name: &str) -> Result<Url> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn tenant_forms() {
-        let cases = [
-            (
-                "abc12345.live.dynatrace.com",
-                "https://abc12345.live.dynatrace.com",
-            ),
-            (
-                "https://abc12345.live.dynatrace.com/",
-                "https://abc12345.live.dynatrace.com",
-            ),
-            (
-                "https://dt.example.com/e/env-1//",
-                "https://dt.example.com/e/env-1",
-            ),
-            (
-                "ag.example.com:9999/e/env-1",
-                "https://ag.example.com:9999/e/env-1",
-            ),
-            (
-                "https://abc.live.dynatrace.com/api/v2/metrics/ingest",
-                "https://abc.live.dynatrace.com",
-            ),
-            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(tenant_base(input).unwrap(), expected, "{input}");
-        }
-        assert!(tenant_base("https://").is_err());
-        assert!(tenant_base("ftp://x.example.com").is_err());
-    }
-
     fn request(tenant: Option<&str>, token: Option<&str>) -> Request {
         Request {
             tenant: tenant.map(str::to_owned),
             token: token.map(|t| Secret::new(t.to_owned())),
             ..Request::default()
         }
+    }
+
+    #[test]
+    fn an_apps_tenant_sends_to_the_live_host_with_a_note() {
+        let destination = Destination::resolve(request(
+            Some("abc12345.apps.dynatrace.com"),
+            Some("dt0c01.X"),
+        ))
+        .unwrap();
+        assert_eq!(
+            destination.metrics_url.unwrap().as_str(),
+            "https://abc12345.live.dynatrace.com/api/v2/metrics/ingest"
+        );
+        assert_eq!(destination.notes.len(), 1);
     }
 
     #[test]

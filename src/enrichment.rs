@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::model::set_pair;
+use crate::model::RunDimension;
 
 pub const DEFAULT_DIR: &str = "/var/lib/dynatrace/enrichment";
 
@@ -13,12 +13,13 @@ const HOST_FILE: &str = "dt_host_metadata.properties";
 const METADATA_FILE: &str = "dt_metadata.properties";
 const INDIRECTION_FILE: &str = "dt_metadata_e617c525669e072eebe3d0f08212e8f2.properties";
 
-/// The pairs found under `dir`; missing or unreadable files contribute nothing.
-pub fn read_metadata(dir: &Path) -> Vec<(String, String)> {
+/// The pairs found under `dir`, lowest precedence first, each with the file it came from;
+/// missing or unreadable files contribute nothing.
+pub fn read_metadata(dir: &Path) -> Vec<RunDimension> {
     let mut pairs = Vec::new();
     for file in [HOST_FILE, METADATA_FILE] {
         if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
-            add_properties(&text, &mut pairs);
+            add_properties(&text, file, &mut pairs);
         }
     }
     let indirection = std::fs::read_to_string(dir.join(INDIRECTION_FILE)).ok();
@@ -28,12 +29,12 @@ pub fn read_metadata(dir: &Path) -> Vec<(String, String)> {
         .map(str::trim)
         .filter(|path| !path.is_empty());
     if let Some(text) = target.and_then(|path| std::fs::read_to_string(path).ok()) {
-        add_properties(&text, &mut pairs);
+        add_properties(&text, INDIRECTION_FILE, &mut pairs);
     }
     pairs
 }
 
-fn add_properties(text: &str, pairs: &mut Vec<(String, String)>) {
+fn add_properties(text: &str, file: &str, pairs: &mut Vec<RunDimension>) {
     for line in text.lines() {
         let Some((key, value)) = line.trim().split_once('=') else {
             continue;
@@ -42,7 +43,7 @@ fn add_properties(text: &str, pairs: &mut Vec<(String, String)>) {
         if key.is_empty() || value.is_empty() {
             continue;
         }
-        set_pair(pairs, key.to_owned(), value.to_owned());
+        pairs.push(RunDimension::new(key, value, file));
     }
 }
 
@@ -83,8 +84,10 @@ mod tests {
         )
         .unwrap();
 
+        let pairs: Vec<(String, String)> =
+            crate::model::merge_pairs(read_metadata(&dir).into_iter().map(|d| (d.key, d.value)));
         assert_eq!(
-            read_metadata(&dir),
+            pairs,
             vec![
                 ("dt.entity.host".into(), "HOST-1".into()),
                 ("host.name".into(), "node-b".into()),
@@ -92,6 +95,7 @@ mod tests {
                 ("dt.entity.process_group_instance".into(), "PGI-7".into()),
             ]
         );
+        assert_eq!(read_metadata(&dir)[0].source, HOST_FILE);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

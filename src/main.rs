@@ -4,13 +4,21 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use keptn_dt_metrics::cli::{Cli, CliError, OutputFormat};
+use keptn_dt_metrics::cli::{Cli, CliError, Environment, OutputFormat};
 use keptn_dt_metrics::pipeline::{self, Io, SystemClock};
 use keptn_dt_metrics::report::Outcome;
+use keptn_dt_metrics::secret::redact;
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let outcome = match Cli::parse_from_env(args.iter().cloned()) {
+    let (parsed, secret) = match Environment::read(std::env::vars_os()) {
+        Ok(env) => {
+            let secret = Cli::known_token(&args, &env);
+            (Cli::parse_from(args.iter().cloned(), env), secret)
+        }
+        Err(error) => (Err(error), None),
+    };
+    let outcome = match parsed {
         Ok(cli) => run(cli),
         Err(CliError::Clap(error)) if !error.use_stderr() => {
             // --help and --version.
@@ -18,16 +26,17 @@ fn main() -> ExitCode {
             Outcome::Accepted
         }
         Err(CliError::Clap(error)) => {
-            let _ = error.print();
-            let message = error.kind().to_string();
-            let detail = error.render().to_string();
-            let first = detail.lines().next().unwrap_or(&message);
+            // clap quotes the value it refused, which may be the token.
+            let rendered = redact(&error.render().to_string(), secret.as_ref());
+            eprint!("{rendered}");
+            let first = rendered.lines().next().unwrap_or_default();
             let first = first.strip_prefix("error: ").unwrap_or(first);
             json_only(&args, first)
         }
         Err(CliError::Usage(error)) => {
-            eprintln!("keptn-dt-metrics: error: {error:#}");
-            json_only(&args, &format!("{error:#}"))
+            let message = redact(&format!("{error:#}"), secret.as_ref());
+            eprintln!("keptn-dt-metrics: error: {message}");
+            json_only(&args, &message)
         }
     };
     ExitCode::from(outcome.exit_code())

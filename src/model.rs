@@ -225,6 +225,9 @@ pub enum Code {
     /// Load-test results with more request labels than are kept apart: the others are counted
     /// under one label.
     LabelsFolded,
+    /// A tenant URL in a form that does not serve the token APIs (the new UI's `apps` host, a
+    /// browser path) was turned into the environment's API URL.
+    TenantUrlChanged,
 }
 
 /// Something from the inputs that will not be sent, and why.
@@ -320,20 +323,38 @@ impl<T> Default for Capped<T> {
     }
 }
 
-/// Sets `key` to `value` in ordered pairs (dimensions, attributes): a key already present keeps
-/// its place and takes the new value, so later sources take precedence.
-pub fn set_pair<K: PartialEq, V>(pairs: &mut Vec<(K, V)>, key: K, value: V) {
-    match pairs.iter_mut().find(|(k, _)| *k == key) {
-        Some(existing) => existing.1 = value,
-        None => pairs.push((key, value)),
+/// A dimension given once for the whole run (a label, a context's field, a metadata entry), as
+/// given, with where it came from: `LABELS_BUILDID`, `KEPTN_CONTEXT metadata.stage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDimension {
+    pub key: String,
+    pub value: String,
+    pub source: String,
+}
+
+impl RunDimension {
+    pub fn new(
+        key: impl Into<String>,
+        value: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        RunDimension {
+            key: key.into(),
+            value: value.into(),
+            source: source.into(),
+        }
     }
 }
 
-/// Adds `later` to `pairs` with [`set_pair`]: later keys win, in their first place.
-pub fn merge_pairs(pairs: &mut Vec<(String, String)>, later: Vec<(String, String)>) {
-    for (key, value) in later {
-        set_pair(pairs, key, value);
-    }
+/// Ordered pairs (dimensions, attributes) where a later key takes the value in the first place
+/// of that key, so that later sources take precedence: merged in linear time, whatever the
+/// number of keys.
+pub fn merge_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Vec<(K, V)>
+where
+    K: std::hash::Hash + Eq,
+{
+    let merged: indexmap::IndexMap<K, V> = pairs.into_iter().collect();
+    merged.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -377,18 +398,7 @@ mod tests {
 
     #[test]
     fn later_pairs_win_in_their_first_place() {
-        let mut pairs = vec![("a".to_owned(), "1".to_owned()), ("b".into(), "2".into())];
-        merge_pairs(
-            &mut pairs,
-            vec![("a".into(), "3".into()), ("c".into(), "4".into())],
-        );
-        assert_eq!(
-            pairs,
-            vec![
-                ("a".into(), "3".into()),
-                ("b".into(), "2".into()),
-                ("c".into(), "4".into())
-            ]
-        );
+        let pairs = [("a", "1"), ("b", "2"), ("a", "3"), ("c", "4")];
+        assert_eq!(merge_pairs(pairs), vec![("a", "3"), ("b", "2"), ("c", "4")]);
     }
 }

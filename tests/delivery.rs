@@ -113,7 +113,8 @@ fn unauthorized_text_report_says_delivery_failed_and_what_was_not_sent() {
         "0 of 1 line(s) sent in 1 request(s) to {}: 0 accepted, 0 invalid\n\
          delivery failed: Dynatrace answered 401 Unauthorized: the API token is missing, invalid \
          or expired: check DT_API_TOKEN; it said: Token Authentication failed\n\
-         not sent: 1 line(s)\n",
+         not sent: 1 line(s)\n\
+         context: keptn (default: no Keptn context or CI found)\n",
         ingest_url(&server)
     );
     assert_eq!(out.stdout, expected);

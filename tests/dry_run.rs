@@ -34,7 +34,8 @@ fn dry_run_needs_no_credentials_and_prints_exactly_the_lines() {
     );
     assert_eq!(
         out.stderr,
-        "dry run: 2 line(s) would be sent; nothing was sent\n"
+        "dry run: 2 line(s) would be sent; nothing was sent\n\
+         context: keptn (KEPTN_* of the job-executor)\n"
     );
 }
 

@@ -53,7 +53,8 @@ fn accepted_run_posts_every_input_with_token_content_type_and_keptn_dimensions()
     assert_eq!(
         out.stdout,
         format!(
-            "3 of 3 line(s) sent in 1 request(s) to {}: 3 accepted, 0 invalid\n",
+            "3 of 3 line(s) sent in 1 request(s) to {}: 3 accepted, 0 invalid\n\
+             context: keptn (KEPTN_* of the job-executor)\n",
             ingest_url(&server)
         )
     );
@@ -167,7 +168,8 @@ fn partial_refusal_text_report_names_the_line_its_input_and_reason() {
         "3 of 3 line(s) sent in 1 request(s) to {}: 2 accepted, 1 invalid\n\
          invalid line 2 (metrics.json $[1]): dimension value exceeds 250 characters\n    \
          keptn.memory,ci_platform=keptn,keptn_project=shop gauge,2\n\
-         warning line 1 (metrics.json $[0]): metric key 'keptn.cpu' changed to 'keptn.cpu.gauge'\n",
+         warning line 1 (metrics.json $[0]): metric key 'keptn.cpu' changed to 'keptn.cpu.gauge'\n\
+         context: keptn (KEPTN_* of the job-executor)\n",
         ingest_url(&server)
     );
     assert_eq!(out.stdout, expected);
@@ -352,9 +354,18 @@ fn keptn_context_event_type_and_dynatrace_metadata_become_dimensions() {
     assert_eq!(
         server.requests()[0].lines(),
         vec![
-            "keptn.x,ci_platform=keptn,keptn_project=from-metadata,keptn_context=a1b2c3,\
+            "keptn.x,ci_platform=keptn,keptn_project=sockshop,keptn_context=a1b2c3,\
              keptn_event_type=sh.keptn.event.report-metrics.triggered,k8s.pod.name=jes-job-abc gauge,1"
         ]
+    );
+    assert!(
+        out.stdout.contains(
+            "warning dt_metadata.properties: dimension `keptn_project` from \
+             dt_metadata.properties (`from-metadata`) was replaced by KEPTN_PROJECT (`sockshop`): \
+             the run's context is not overridden by labels or metadata"
+        ),
+        "{}",
+        out.stdout
     );
 
     let out = dir

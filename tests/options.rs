@@ -174,6 +174,7 @@ fn cases() -> Vec<Case> {
         dry("KEPTN_SERVICE", "carts"),
         dry("KEPTN_CONTEXT", "ctx-1"),
         dry("KEPTN_EVENT_TYPE", "sh.keptn.event.test.triggered"),
+        dry("DT_CI_PLATFORM", "tekton"),
         Case {
             documented: "LABELS_<KEY>",
             variable: "LABELS_BUILDID",

@@ -1,20 +1,27 @@
-//! The command line: every option declared once, with its environment variable (`env =`), its
-//! default and its help text, so that `--help` and the parser cannot drift apart. A small pass
-//! before clap treats an empty variable as unset and refuses a variable that is not UTF-8
-//! (naming it, never showing its value). Two options merge a variable with their flag instead
-//! of letting the flag replace it: `DEFAULT_DIMENSIONS` with `--dimension`, and every
-//! `LABELS_<KEY>` with `--label`.
+//! The command line: every option declared once, with its default and its help text, which
+//! names the option's environment variable (`[env: NAME]`). clap reads the flags only; the
+//! environment is read in one place, [`environment`], into typed structs, and a flag wins over
+//! its variable ([`parse`]). Two options merge a variable with their flag instead of letting the
+//! flag replace it: `DEFAULT_DIMENSIONS` with `--dimension`, and every `LABELS_<KEY>` with
+//! `--label`.
 
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, ValueEnum};
 
+use crate::context::CiVariables;
+use crate::model::RunDimension;
 use crate::results;
 use crate::secret::Secret;
+pub use environment::Environment;
 pub use parse::CliError;
 pub use values::parse_pairs;
-use values::{bool_arg, bounds_arg, histogram_arg, ranged, secret_arg};
+use values::{
+    bounds_arg, histogram_arg, ranged, secret_arg, CONCURRENCY, INTERVAL_SECS, REPORT_LIMIT,
+    RETRIES, RETRY_BUDGET_SECS, TIMEOUT_SECS,
+};
 
+pub mod environment;
 mod parse;
 mod values;
 
@@ -39,7 +46,9 @@ Examples:
     printf 'app.deploys,region=eu 1\\n' | keptn-dt-metrics --dry-run --lines - -o json
 
 Every Keptn event label arrives as LABELS_<KEY> and becomes the dimension <key>. Today's Keptn
-sets KEPTN_CONTEXT to its task's JSON, whose fields become dimensions too.
+sets KEPTN_CONTEXT to its task's JSON, whose fields become dimensions too. Elsewhere the
+pipeline's context is read from its own variables (GitHub Actions, GitLab CI, Jenkins, Azure
+Pipelines, Argo Workflows): ci_platform, ci_repository, ci_pipeline, ci_branch, ci_job.
 
 Exit codes: 0 all accepted (dry run: nothing refused); 2 usage or configuration error, nothing
 sent; 3 some data refused, locally or by Dynatrace, the rest accepted; 4 delivery failed (auth,
@@ -106,11 +115,11 @@ pub struct Cli {
     #[arg(long, value_name = "LIST", value_parser = bounds_arg, help_heading = "Inputs")]
     pub bounds: Option<Bounds>,
 
-    /// Also send each histogram as a line-protocol summary
+    /// Also send each histogram as a line-protocol summary [env: DT_HISTOGRAM_SUMMARIES]
     ///
     /// gauge,min=..,max=..,sum=..,count=.., for environments that do not ingest OTLP
     /// histograms.
-    #[arg(long, env = "DT_HISTOGRAM_SUMMARIES", action = ArgAction::SetTrue, value_parser = bool_arg, help_heading = "Output")]
+    #[arg(long, action = ArgAction::SetTrue, help_heading = "Output")]
     pub histogram_summaries: bool,
 
     /// Send every --interval until SIGTERM or Ctrl-C, then print the totals
@@ -120,7 +129,7 @@ pub struct Cli {
     pub run_loop: bool,
 
     /// Seconds between two rounds of --loop
-    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = ranged(None, 1, 86_400), help_heading = "Output")]
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = ranged(INTERVAL_SECS), help_heading = "Output")]
     pub interval: u64,
 
     /// Print what would be sent; send nothing, need no credentials
@@ -134,11 +143,11 @@ pub struct Cli {
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
     pub output: OutputFormat,
 
-    /// Entries the report lists of each kind
+    /// Entries the report lists of each kind [env: DT_REPORT_LIMIT]
     ///
     /// Refusals, warnings and invalid lines beyond this are counted ("and N more"), so that the
     /// report stays small whatever the input size.
-    #[arg(long, env = "DT_REPORT_LIMIT", value_name = "N", default_value_t = 1000, value_parser = ranged(Some("DT_REPORT_LIMIT"), 1, 1_000_000), help_heading = "Output")]
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = ranged(REPORT_LIMIT), help_heading = "Output")]
     pub report_limit: u64,
 
     /// Only the summary: no warnings listed, no retry or round lines
@@ -149,179 +158,135 @@ pub struct Cli {
     #[arg(short, long, help_heading = "Output")]
     pub verbose: bool,
 
-    /// Dynatrace environment URL
+    /// Dynatrace environment URL [env: DT_TENANT]
     ///
     /// https://{env}.live.dynatrace.com, https://{domain}/e/{env} or
     /// https://{activegate}:9999/e/{env}; scheme and trailing slash optional.
-    #[arg(
-        long,
-        env = "DT_TENANT",
-        value_name = "URL",
-        help_heading = "Dynatrace"
-    )]
+    #[arg(long, value_name = "URL", help_heading = "Dynatrace")]
     pub tenant: Option<String>,
 
-    /// API token with scope metrics.ingest
+    /// API token with scope metrics.ingest [env: DT_API_TOKEN]
     ///
     /// Prefer the variable: a flag shows in the process list.
-    #[arg(long, env = "DT_API_TOKEN", value_name = "TOKEN", value_parser = secret_arg, help_heading = "Dynatrace")]
+    #[arg(long, value_name = "TOKEN", value_parser = secret_arg, help_heading = "Dynatrace")]
     pub api_token: Option<Secret>,
 
-    /// Full metrics ingest URL, instead of {tenant}/api/v2/metrics/ingest
+    /// Full metrics ingest URL, instead of {tenant}/api/v2/metrics/ingest [env: DT_METRICS_URL]
     ///
     /// The token is sent if given.
-    #[arg(
-        long,
-        env = "DT_METRICS_URL",
-        value_name = "URL",
-        help_heading = "Dynatrace"
-    )]
+    #[arg(long, value_name = "URL", help_heading = "Dynatrace")]
     pub metrics_url: Option<String>,
 
-    /// Full OTLP metrics URL, instead of {tenant}/api/v2/otlp/v1/metrics
-    #[arg(
-        long,
-        env = "DT_OTLP_URL",
-        value_name = "URL",
-        help_heading = "Dynatrace"
-    )]
+    /// Full OTLP metrics URL, instead of {tenant}/api/v2/otlp/v1/metrics [env: DT_OTLP_URL]
+    #[arg(long, value_name = "URL", help_heading = "Dynatrace")]
     pub otlp_url: Option<String>,
 
-    /// Send OTLP requests uncompressed (DT_OTLP_GZIP=false)
-    #[arg(long = "no-gzip", env = "DT_OTLP_GZIP", action = ArgAction::SetFalse, value_parser = bool_arg, help_heading = "Dynatrace")]
+    /// Send OTLP requests uncompressed [env: DT_OTLP_GZIP=false]
+    #[arg(long = "no-gzip", action = ArgAction::SetFalse, help_heading = "Dynatrace")]
     pub gzip: bool,
 
-    /// Send to the local OneAgent endpoint, without a token
+    /// Send to the local OneAgent endpoint, without a token [env: DT_ONEAGENT]
     ///
     /// http://localhost:14499/metrics/ingest and /otlp/v1/metrics.
-    #[arg(long, env = "DT_ONEAGENT", action = ArgAction::SetTrue, value_parser = bool_arg, help_heading = "Dynatrace")]
+    #[arg(long, action = ArgAction::SetTrue, help_heading = "Dynatrace")]
     pub oneagent: bool,
 
-    /// Accept self-signed or otherwise invalid TLS certificates
-    #[arg(long, env = "INSECURE_SSL", action = ArgAction::SetTrue, value_parser = bool_arg, help_heading = "Dynatrace")]
+    /// Accept self-signed or otherwise invalid TLS certificates [env: INSECURE_SSL]
+    #[arg(long, action = ArgAction::SetTrue, help_heading = "Dynatrace")]
     pub insecure_ssl: bool,
 
-    /// Send the token over plain http:// to another host
+    /// Send the token over plain http:// to another host [env: DT_ALLOW_PLAIN_HTTP]
     ///
     /// Refused otherwise, since the token would cross the network in clear text; this machine
     /// (localhost, 127.0.0.0/8, ::1) is always allowed.
-    #[arg(long, env = "DT_ALLOW_PLAIN_HTTP", action = ArgAction::SetTrue, value_parser = bool_arg, help_heading = "Dynatrace")]
+    #[arg(long, action = ArgAction::SetTrue, help_heading = "Dynatrace")]
     pub allow_plain_http: bool,
 
-    /// Extra CA certificates to trust (a PEM file)
+    /// Extra CA certificates to trust (a PEM file) [env: DT_CA_BUNDLE]
     ///
     /// E.g. for a Managed cluster or an ActiveGate with its own certificate authority.
-    #[arg(
-        long,
-        env = "DT_CA_BUNDLE",
-        value_name = "FILE",
-        help_heading = "Dynatrace"
-    )]
+    #[arg(long, value_name = "FILE", help_heading = "Dynatrace")]
     pub ca_bundle: Option<PathBuf>,
 
-    /// Timeout for each HTTP request, in seconds
-    #[arg(long, env = "DT_TIMEOUT_SECS", value_name = "SECS", default_value_t = 10, value_parser = ranged(Some("DT_TIMEOUT_SECS"), 1, 600), help_heading = "Dynatrace")]
+    /// Timeout for each HTTP request, in seconds [env: DT_TIMEOUT_SECS]
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = ranged(TIMEOUT_SECS), help_heading = "Dynatrace")]
     pub timeout_secs: u64,
 
-    /// Retries of a request after a connection failure, 429 or 502/503/504
+    /// Retries of a request after a connection failure, 429 or 502/503/504 [env: DT_RETRIES]
     ///
     /// Retry-After is honoured, in seconds or as an HTTP date (60 s at most).
-    #[arg(long, env = "DT_RETRIES", value_name = "N", default_value_t = 2, value_parser = ranged(Some("DT_RETRIES"), 0, 10), help_heading = "Dynatrace")]
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = ranged(RETRIES), help_heading = "Dynatrace")]
     pub retries: u64,
 
     /// No retry begins later than this many seconds after the run started
+    /// [env: DT_RETRY_BUDGET_SECS]
     ///
     /// The job-executor's task in job/config.yaml waits 180 s.
-    #[arg(long, env = "DT_RETRY_BUDGET_SECS", value_name = "SECS", default_value_t = 120, value_parser = ranged(Some("DT_RETRY_BUDGET_SECS"), 0, 3600), help_heading = "Dynatrace")]
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = ranged(RETRY_BUDGET_SECS), help_heading = "Dynatrace")]
     pub retry_budget_secs: u64,
 
-    /// Requests in flight at most
+    /// Requests in flight at most [env: DT_CONCURRENCY]
     ///
     /// Halved whenever Dynatrace throttles (429), then growing back one at a time; 1 sends one
     /// request after the other.
-    #[arg(long, env = "DT_CONCURRENCY", value_name = "N", default_value_t = 16, value_parser = ranged(Some("DT_CONCURRENCY"), 1, 64), help_heading = "Dynatrace")]
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = ranged(CONCURRENCY), help_heading = "Dynatrace")]
     pub concurrency: u64,
 
-    /// First section of every metric key; --prefix '' for none
-    #[arg(long, env = "METRIC_PREFIX", value_name = "PREFIX", default_value = DEFAULT_PREFIX, help_heading = "Metrics")]
+    /// First section of every metric key; --prefix '' for none [env: METRIC_PREFIX]
+    #[arg(long, value_name = "PREFIX", default_value = DEFAULT_PREFIX, help_heading = "Metrics")]
     pub prefix: String,
 
-    /// Second key section: keptn.<integration>.<name>
-    #[arg(
-        long,
-        env = "INTEGRATION_NAME",
-        value_name = "NAME",
-        help_heading = "Metrics"
-    )]
+    /// Second key section: keptn.<integration>.<name> [env: INTEGRATION_NAME]
+    #[arg(long, value_name = "NAME", help_heading = "Metrics")]
     pub integration: Option<String>,
 
-    /// A dimension for every line, lowest precedence (repeatable)
+    /// A dimension for every line, lowest precedence (repeatable) [env: DEFAULT_DIMENSIONS]
     ///
     /// Merged with DEFAULT_DIMENSIONS=k=v,k2=v2 (the flag wins on the same key).
-    /// [env: DEFAULT_DIMENSIONS]
     #[arg(long = "dimension", value_name = "KEY=VALUE", help_heading = "Metrics")]
     pub dimensions: Vec<String>,
 
-    /// k=v,k2=v2: documented with --dimension, with which it merges.
-    #[arg(long = "default-dimensions", env = "DEFAULT_DIMENSIONS", hide = true)]
-    pub default_dimensions: Option<String>,
+    /// The pipeline the run belongs to: the dimension ci_platform [env: DT_CI_PLATFORM]
+    ///
+    /// keptn, github_actions, gitlab_ci, jenkins, azure_pipelines, argo_workflows (whose
+    /// context is then read from their variables), or any other name (tekton, ...), which only
+    /// sets ci_platform. Without it: a Keptn context if there is one, else the CI detected
+    /// from its own variables, else keptn.
+    #[arg(long, value_name = "NAME", help_heading = "Keptn context")]
+    pub ci_platform: Option<String>,
 
-    /// Keptn project: the dimension keptn_project
-    #[arg(
-        long,
-        env = "KEPTN_PROJECT",
-        value_name = "NAME",
-        help_heading = "Keptn context"
-    )]
+    /// Keptn project: the dimension keptn_project [env: KEPTN_PROJECT]
+    #[arg(long, value_name = "NAME", help_heading = "Keptn context")]
     pub keptn_project: Option<String>,
 
-    /// Keptn stage: the dimension keptn_stage
-    #[arg(
-        long,
-        env = "KEPTN_STAGE",
-        value_name = "NAME",
-        help_heading = "Keptn context"
-    )]
+    /// Keptn stage: the dimension keptn_stage [env: KEPTN_STAGE]
+    #[arg(long, value_name = "NAME", help_heading = "Keptn context")]
     pub keptn_stage: Option<String>,
 
-    /// Keptn service: the dimension keptn_service
-    #[arg(
-        long,
-        env = "KEPTN_SERVICE",
-        value_name = "NAME",
-        help_heading = "Keptn context"
-    )]
+    /// Keptn service: the dimension keptn_service [env: KEPTN_SERVICE]
+    #[arg(long, value_name = "NAME", help_heading = "Keptn context")]
     pub keptn_service: Option<String>,
 
     /// The Keptn context: today's Keptn's task JSON, or a job-executor context ID
+    /// [env: KEPTN_CONTEXT]
     ///
     /// Today's Keptn sets it to the task's context (app, workload, their versions, task and
     /// object type, metadata), each field a dimension (keptn_app, keptn_workload, ...). For the
     /// job-executor it is the sequence's context ID, the dimension keptn_context, which
     /// job/config.yaml passes from the event ($.shkeptncontext).
-    #[arg(
-        long,
-        env = "KEPTN_CONTEXT",
-        value_name = "JSON|ID",
-        help_heading = "Keptn context"
-    )]
+    #[arg(long, value_name = "JSON|ID", help_heading = "Keptn context")]
     pub keptn_context: Option<String>,
 
-    /// Type of the triggering event: the dimension keptn_event_type
+    /// Type of the triggering event: the dimension keptn_event_type [env: KEPTN_EVENT_TYPE]
     ///
     /// job/config.yaml passes it from the event ($.type).
-    #[arg(
-        long,
-        env = "KEPTN_EVENT_TYPE",
-        value_name = "TYPE",
-        help_heading = "Keptn context"
-    )]
+    #[arg(long, value_name = "TYPE", help_heading = "Keptn context")]
     pub keptn_event_type: Option<String>,
 
-    /// An event label: the dimension <key> (repeatable)
+    /// An event label: the dimension <key> (repeatable) [env: LABELS_<KEY>]
     ///
     /// Merged with the LABELS_<KEY> variables the job-executor sets (the flag wins on the same
-    /// key). [env: LABELS_<KEY>]
+    /// key). Labels cannot override the run's context (ci_platform, keptn_*, ci_*).
     #[arg(
         long = "label",
         value_name = "KEY=VALUE",
@@ -329,22 +294,30 @@ pub struct Cli {
     )]
     pub labels: Vec<String>,
 
-    /// Leave out Dynatrace's metadata files' dimensions (DT_METADATA_ENRICHMENT=false)
+    /// Leave out Dynatrace's metadata files' dimensions [env: DT_METADATA_ENRICHMENT=false]
     ///
-    /// The files OneAgent or the Dynatrace operator write, whose pairs are added, top
-    /// precedence, as the official clients do.
-    #[arg(long = "no-metadata-enrichment", env = "DT_METADATA_ENRICHMENT", action = ArgAction::SetFalse, value_parser = bool_arg, help_heading = "Keptn context")]
+    /// The files OneAgent or the Dynatrace operator write, whose pairs are added above labels
+    /// and metadata, as the official clients do (only the run's context is above them).
+    #[arg(long = "no-metadata-enrichment", action = ArgAction::SetFalse, help_heading = "Keptn context")]
     pub metadata_enrichment: bool,
 
-    /// Where Dynatrace's metadata files are
+    /// Where Dynatrace's metadata files are [env: DT_METADATA_DIR]
     ///
     /// dt_metadata.properties, dt_host_metadata.properties and OneAgent's indirection file.
-    #[arg(long, env = "DT_METADATA_DIR", value_name = "DIR", default_value = crate::enrichment::DEFAULT_DIR, help_heading = "Keptn context")]
+    #[arg(long, value_name = "DIR", default_value = crate::enrichment::DEFAULT_DIR, help_heading = "Keptn context")]
     pub metadata_dir: PathBuf,
 
-    /// The LABELS_<KEY> variables, as (key, value) with the key lowercased.
+    /// DEFAULT_DIMENSIONS, merged with --dimension.
     #[arg(skip)]
-    pub env_labels: Vec<(String, String)>,
+    pub default_dimensions: Option<String>,
+
+    /// The LABELS_<KEY> variables, keys lowercased, merged with --label.
+    #[arg(skip)]
+    pub env_labels: Vec<RunDimension>,
+
+    /// The variables of the CI systems the run may be in.
+    #[arg(skip)]
+    pub ci: CiVariables,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -40,23 +40,56 @@ pub(super) fn bool_arg(raw: &str) -> Result<bool, String> {
     }
 }
 
-/// A whole number from `min` to `max`; the message names the variable the value may come from.
-pub(super) fn ranged(
-    variable: Option<&'static str>,
-    min: u64,
-    max: u64,
-) -> impl Fn(&str) -> Result<u64, String> + Clone {
+/// The whole numbers an option takes, for its flag and its variable alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub min: u64,
+    pub max: u64,
+}
+
+pub const TIMEOUT_SECS: Range = Range { min: 1, max: 600 };
+pub const RETRIES: Range = Range { min: 0, max: 10 };
+pub const RETRY_BUDGET_SECS: Range = Range { min: 0, max: 3600 };
+pub const CONCURRENCY: Range = Range { min: 1, max: 64 };
+pub const REPORT_LIMIT: Range = Range {
+    min: 1,
+    max: 1_000_000,
+};
+pub const INTERVAL_SECS: Range = Range {
+    min: 1,
+    max: 86_400,
+};
+
+impl Range {
+    fn contains(self, n: u64) -> bool {
+        (self.min..=self.max).contains(&n)
+    }
+
+    /// What a value outside the range is told.
+    fn expected(self) -> String {
+        format!("must be a whole number from {} to {}", self.min, self.max)
+    }
+
+    /// A variable's number, checked; the message names the variable, never the value.
+    pub fn check(self, variable: &str, n: u64) -> anyhow::Result<u64> {
+        if !self.contains(n) {
+            bail!(
+                "the environment variable {variable} {} (the value is not shown)",
+                self.expected()
+            );
+        }
+        Ok(n)
+    }
+}
+
+/// A flag's whole number within `range`.
+pub(super) fn ranged(range: Range) -> impl Fn(&str) -> Result<u64, String> + Clone {
     move |raw| {
         raw.trim()
             .parse()
             .ok()
-            .filter(|n| (min..=max).contains(n))
-            .ok_or_else(|| {
-                let from = variable
-                    .map(|v| format!(" (also from {v})"))
-                    .unwrap_or_default();
-                format!("must be a whole number from {min} to {max}{from}")
-            })
+            .filter(|n| range.contains(*n))
+            .ok_or_else(|| range.expected())
     }
 }
 
@@ -64,17 +97,24 @@ pub(super) fn secret_arg(raw: &str) -> Result<Secret, String> {
     Ok(Secret::new(raw.to_owned()))
 }
 
-/// `k=v` pairs from `items`; a key given twice keeps the later value in its first place.
+/// `k=v` pairs from `items`, in order, each with `source` and its place (`--label #2`); a
+/// key given twice keeps both, the later winning where they are merged.
 pub fn parse_pairs<'a>(
     items: impl Iterator<Item = &'a str>,
     source: &str,
-) -> Result<Vec<(String, String)>> {
+    numbered: bool,
+) -> Result<Vec<crate::model::RunDimension>> {
     let mut pairs = Vec::new();
-    for item in items.map(str::trim).filter(|i| !i.is_empty()) {
+    let items = items.map(str::trim).filter(|i| !i.is_empty());
+    for (i, item) in items.enumerate() {
         let Some((key, value)) = item.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
             bail!("{source}: `{item}` is not KEY=VALUE");
         };
-        crate::model::set_pair(&mut pairs, key.trim().to_owned(), value.to_owned());
+        let source = match numbered {
+            true => format!("{source} #{}", i + 1),
+            false => source.to_owned(),
+        };
+        pairs.push(crate::model::RunDimension::new(key.trim(), value, source));
     }
     Ok(pairs)
 }
@@ -96,30 +136,50 @@ mod tests {
 
     #[test]
     fn key_value_pairs() {
-        assert_eq!(
-            parse_pairs(["team=a", " owner=b ", "team=c", ""].into_iter(), "x").unwrap(),
-            vec![("team".into(), "c".into()), ("owner".into(), "b".into())]
+        let pairs = parse_pairs(
+            ["team=a", " owner=b ", "team=c", ""].into_iter(),
+            "--x",
+            true,
         );
-        assert!(parse_pairs(["=v"].into_iter(), "--dimension")
+        let pairs: Vec<(String, String, String)> = pairs
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.key, d.value, d.source))
+            .collect();
+        let triple = |k: &str, v: &str, s: &str| (k.to_owned(), v.to_owned(), s.to_owned());
+        assert_eq!(
+            pairs,
+            vec![
+                triple("team", "a", "--x #1"),
+                triple("owner", "b", "--x #2"),
+                triple("team", "c", "--x #3")
+            ]
+        );
+        assert!(parse_pairs(["=v"].into_iter(), "--dimension", true)
             .unwrap_err()
             .to_string()
             .starts_with("--dimension: `=v` is not KEY=VALUE"));
     }
 
     #[test]
-    fn ranged_numbers_name_their_range_and_variable() {
-        let timeout = ranged(Some("DT_TIMEOUT_SECS"), 1, 600);
+    fn ranged_numbers_name_their_range_and_a_variable_never_its_value() {
+        let timeout = ranged(TIMEOUT_SECS);
         assert_eq!(timeout(" 30 "), Ok(30));
         for bad in ["0", "601", "18446744073709551615", "-1", "ten", ""] {
             assert_eq!(
                 timeout(bad),
-                Err("must be a whole number from 1 to 600 (also from DT_TIMEOUT_SECS)".into()),
+                Err("must be a whole number from 1 to 600".into()),
                 "{bad}"
             );
         }
+        assert_eq!(TIMEOUT_SECS.check("DT_TIMEOUT_SECS", 30).unwrap(), 30);
         assert_eq!(
-            ranged(None, 1, 9)("0"),
-            Err("must be a whole number from 1 to 9".into())
+            TIMEOUT_SECS
+                .check("DT_TIMEOUT_SECS", 601)
+                .unwrap_err()
+                .to_string(),
+            "the environment variable DT_TIMEOUT_SECS must be a whole number from 1 to 600 \
+             (the value is not shown)"
         );
     }
 

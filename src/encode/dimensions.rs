@@ -1,10 +1,15 @@
 //! The dimensions of a line: the metric's own normalised into reused buffers, then merged with
-//! the default and Keptn context ones by precedence, each silent change a warning.
+//! the default ones and the run's (context, labels, metadata) by precedence, each silent change
+//! a warning. Both steps stop at more than [`MAX_DIMENSIONS`] keys, which refuses the line, so
+//! that a line costs linear time whatever the number of its dimensions.
 
-use super::{Dimensions, LineEncoder};
+use super::{Dimensions, LineEncoder, MAX_DIMENSIONS};
 use crate::model::{Capped, Code, Metric, Warning};
-use crate::normalize;
+use crate::normalize::{self, TooMany};
 use smallvec::SmallVec;
+
+/// A line's dimensions: key, escaped value, and the layer each came from.
+pub(super) type Merged<'a> = SmallVec<[(&'a str, &'a str, Layer); 32]>;
 
 /// Which layer a merged dimension comes from.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -16,8 +21,13 @@ pub(super) enum Layer {
 
 impl LineEncoder {
     /// Normalises the metric's own dimensions into the reused buffers; a key with nothing left
-    /// and an empty value drop the dimension.
-    pub(super) fn own_dimensions(&mut self, metric: &Metric, warnings: &mut Capped<Warning>) {
+    /// and an empty value drop the dimension; two keys that become one keep the later value in
+    /// the first place. Stops at more keys than a line may have.
+    pub(super) fn own_dimensions(
+        &mut self,
+        metric: &Metric,
+        warnings: &mut Capped<Warning>,
+    ) -> Result<(), TooMany> {
         self.own_text.clear();
         self.own.clear();
         for (i, (raw_key, raw_value)) in metric.dimensions.iter().enumerate() {
@@ -37,9 +47,9 @@ impl LineEncoder {
             let earlier = self
                 .own
                 .iter()
-                .find(|(k, _, _)| self.own_text[k.clone()] == *key);
-            if let Some((_, _, earlier)) = earlier {
-                let earlier_key = &metric.dimensions[*earlier].0;
+                .position(|(k, _, _)| self.own_text[k.clone()] == *key);
+            if let Some(earlier) = earlier {
+                let earlier_key = &metric.dimensions[self.own[earlier].2].0;
                 warnings.push_with(|| Warning {
                     origin: metric.origin.clone(),
                     code: Code::DimensionKeyCollision,
@@ -67,17 +77,22 @@ impl LineEncoder {
                 continue;
             }
             let end = self.own_text.len();
-            self.own.push((key_start..value_start, value_start..end, i));
+            match earlier {
+                Some(earlier) => self.own[earlier].1 = value_start..end,
+                None if self.own.len() == MAX_DIMENSIONS => return Err(TooMany),
+                None => self.own.push((key_start..value_start, value_start..end, i)),
+            }
         }
+        Ok(())
     }
 
-    /// The dimensions of the line, by precedence: default < the metric's own < the Keptn
-    /// context; a later layer's key takes the value in its first place.
+    /// The dimensions of the line, by precedence: default < the metric's own < the run's;
+    /// a later layer's key takes the value in its first place.
     pub(super) fn merge<'a>(
         &'a self,
         metric: &Metric,
         warnings: &mut Capped<Warning>,
-    ) -> SmallVec<[(&'a str, &'a str, Layer); 32]> {
+    ) -> Result<Merged<'a>, TooMany> {
         let pair = |(k, v): &'a (String, String)| (k.as_str(), v.as_str());
         let own = self.own.iter().map(|(k, v, _)| {
             (
@@ -107,23 +122,23 @@ impl LineEncoder {
                         origin: metric.origin.clone(),
                         code: Code::DimensionOverridden,
                         text: format!(
-                            "dimension `{key}` comes from the Keptn context; the metric's value \
-                             `{replaced}` was replaced by `{value}`"
+                            "dimension `{key}` is set for the whole run (its context, labels or \
+                             metadata); the metric's value `{replaced}` was replaced by `{value}`"
                         ),
                     });
                 }
             },
+            MAX_DIMENSIONS,
         )
     }
 }
 
+/// Dimensions given once for the run, normalised and escaped; a later key wins in its first
+/// place.
 pub(super) fn normalized_dimensions(raw: &[(String, String)]) -> Dimensions {
-    let mut dimensions = Dimensions::new();
-    for (key, value) in raw {
+    let normalized = raw.iter().filter_map(|(key, value)| {
         let value = normalize::dimension_value(value);
-        if let (Some(key), false) = (normalize::dimension_key(key), value.is_empty()) {
-            crate::model::set_pair(&mut dimensions, key, value);
-        }
-    }
-    dimensions
+        Some((normalize::dimension_key(key)?, value)).filter(|(_, v)| !v.is_empty())
+    });
+    crate::model::merge_pairs(normalized)
 }

@@ -22,7 +22,8 @@ pub struct EncodeSettings {
     pub key_prefix: String,
     /// Lowest precedence.
     pub default_dimensions: Vec<(String, String)>,
-    /// Highest precedence: the Keptn context, labels and Dynatrace's metadata.
+    /// Highest precedence, set for the whole run: labels and metadata, Dynatrace's metadata
+    /// files, the run's context; keys normalised, values as given.
     pub static_dimensions: Vec<(String, String)>,
     /// OTLP resource attributes besides the static dimensions: service.name and
     /// deployment.environment.
@@ -99,17 +100,18 @@ impl LineEncoder {
         if let Some(timestamp) = metric.timestamp {
             check_timestamp(timestamp, now_ms)?;
         }
-        self.own_dimensions(metric, warnings);
-        let merged = self.merge(metric, warnings);
-        if merged.len() > MAX_DIMENSIONS {
-            return Err(Problem::new(
+        let too_many = || {
+            Problem::new(
                 Code::TooManyDimensions,
                 format!(
-                    "{} dimensions (with the Keptn and default ones); at most {MAX_DIMENSIONS} are allowed",
-                    merged.len()
+                    "more than {MAX_DIMENSIONS} dimensions (with the run's and the default ones); \
+                     at most {MAX_DIMENSIONS} are allowed"
                 ),
-            ));
-        }
+            )
+        };
+        self.own_dimensions(metric, warnings)
+            .map_err(|_| too_many())?;
+        let merged = self.merge(metric, warnings).map_err(|_| too_many())?;
         for (key, value, _) in merged {
             out.push(',');
             out.push_str(key);

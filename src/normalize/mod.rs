@@ -99,26 +99,33 @@ fn has_a_name(raw: &str) -> bool {
     raw.bytes().any(|b| b.is_ascii_alphanumeric())
 }
 
-/// Merges dimensions given lowest precedence first (default < the item's own < the Keptn
-/// context): a later item's key takes the value in the first place of that key.
-/// `replaced(earlier, later)` hears of each item replaced.
+/// More distinct keys than the limit: the item is refused whatever follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooMany;
+
+/// Merges dimensions given lowest precedence first (default < the item's own < the run's): a
+/// later item's key takes the value in the first place of that key. `replaced(earlier, later)`
+/// hears of each item replaced. A key once merged stays, so more than `max` keys refuse the item
+/// at once: the merge stops there, at most `max` comparisons per item, linear in the items.
 pub fn merge_dimensions<T: Copy, K: PartialEq>(
     items: impl IntoIterator<Item = T>,
     key: impl Fn(T) -> K,
     mut replaced: impl FnMut(T, T),
-) -> SmallVec<[T; 32]> {
+    max: usize,
+) -> Result<SmallVec<[T; 32]>, TooMany> {
     let mut merged: SmallVec<[T; 32]> = SmallVec::new();
     for item in items {
         let item_key = key(item);
-        match merged.iter_mut().find(|m| key(**m) == item_key) {
+        match merged.iter().position(|m| key(*m) == item_key) {
             Some(existing) => {
-                replaced(*existing, item);
-                *existing = item;
+                replaced(merged[existing], item);
+                merged[existing] = item;
             }
+            None if merged.len() == max => return Err(TooMany),
             None => merged.push(item),
         }
     }
-    merged
+    Ok(merged)
 }
 
 /// The average of a summary when it lies outside `[min, max]` beyond the server's tolerance.
@@ -181,12 +188,16 @@ mod tests {
             layers,
             |(k, _)| k,
             |old, new| heard.push(format!("{}:{}->{}", old.0, old.1, new.1)),
-        );
+            3,
+        )
+        .unwrap();
         assert_eq!(
             merged.as_slice(),
             [("team", "web"), ("a", "1"), ("keptn_project", "shop")]
         );
         assert_eq!(heard, vec!["team:core->web", "keptn_project:fake->shop"]);
+        let too_many = merge_dimensions(layers, |(k, _)| k, |_, _| {}, 2);
+        assert_eq!(too_many, Err(TooMany));
     }
 
     #[test]

@@ -106,16 +106,16 @@ impl OtlpEncoder {
         let layers = pairs(default)
             .chain(own.iter().copied())
             .chain(pairs(context));
-        let merged = merge_dimensions(layers, |(key, _)| key, |_, _| {});
-        if merged.len() > MAX_ATTRIBUTES {
-            return Err(Problem::new(
-                Code::AttributeInvalid,
-                format!(
-                    "{} attributes (with the Keptn and default ones); at most {MAX_ATTRIBUTES} are allowed",
-                    merged.len()
-                ),
-            ));
-        }
+        let merged =
+            merge_dimensions(layers, |(key, _)| key, |_, _| {}, MAX_ATTRIBUTES).map_err(|_| {
+                Problem::new(
+                    Code::AttributeInvalid,
+                    format!(
+                        "more than {MAX_ATTRIBUTES} attributes (with the run's and the default \
+                         ones); at most {MAX_ATTRIBUTES} are allowed"
+                    ),
+                )
+            })?;
         Ok(merged.iter().map(|(k, v)| key_value(k, v)).collect())
     }
 
@@ -192,7 +192,7 @@ fn pairs(attributes: &Attributes) -> impl Iterator<Item = (&str, &str)> {
 /// Keys normalised as dimension keys (a key with nothing left is dropped), empty values dropped,
 /// values over the OTLP limit refused.
 fn normalized_attributes(raw: &[(String, String)]) -> Result<Attributes, Problem> {
-    let mut attributes = Attributes::new();
+    let mut attributes = indexmap::IndexMap::new();
     for (raw_key, value) in raw {
         let Some(key) = normalize::dimension_key(raw_key) else {
             continue;
@@ -210,9 +210,9 @@ fn normalized_attributes(raw: &[(String, String)]) -> Result<Attributes, Problem
                 ),
             ));
         }
-        crate::model::set_pair(&mut attributes, key, value.clone());
+        attributes.insert(key, value.clone());
     }
-    Ok(attributes)
+    Ok(attributes.into_iter().collect())
 }
 
 fn key_value(key: &str, value: &str) -> KeyValue {

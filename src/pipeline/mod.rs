@@ -12,8 +12,10 @@ use reqwest::blocking::Client;
 
 use crate::cli::{Cli, OutputFormat, Verbosity};
 use crate::config::Config;
+use crate::model::Code;
 use crate::otlp::Window;
 use crate::report::{Outcome, Report};
+use crate::secret::redact;
 use crate::send::http;
 
 mod chunk;
@@ -56,14 +58,26 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
         stop,
     } = io;
     let (output, dry_run) = (cli.output, cli.dry_run);
+    // Any message may echo a value given, which may be the token (in a path, a URL, a label).
+    let secret = cli.api_token.clone();
+    let redacted = |error: &anyhow::Error| redact(&format!("{error:#}"), secret.as_ref());
     let usage_error = |stdout: &mut dyn Write, stderr: &mut dyn Write, error: anyhow::Error| {
-        report_usage_error(output, dry_run, stdout, stderr, &format!("{error:#}"))
+        report_usage_error(output, dry_run, stdout, stderr, &redacted(&error))
     };
     let started_ns = clock.now_ns();
     let config = match Config::from_cli(cli) {
         Ok(config) => config,
         Err(error) => return usage_error(stdout, stderr, error),
     };
+    if config.verbosity != Verbosity::Quiet {
+        for note in config
+            .warnings
+            .iter()
+            .filter(|w| w.code == Code::TenantUrlChanged)
+        {
+            let _ = writeln!(stderr, "keptn-dt-metrics: warning: {}", note.text);
+        }
+    }
     let client = match config.destination.as_ref().map(http::client).transpose() {
         Ok(client) => client,
         Err(error) => return usage_error(stdout, stderr, error),
@@ -89,7 +103,7 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
         Some(interval) => match pipeline.run_loop(started_ns, interval, clock, stdout, stderr) {
             Ok((report, None)) => report,
             Ok((mut report, Some(error))) => {
-                let message = format!("{error:#}; the report shows the rounds before");
+                let message = format!("{}; the report shows the rounds before", redacted(&error));
                 let _ = writeln!(stderr, "keptn-dt-metrics: error: {message}");
                 report.usage_error(message);
                 report
@@ -97,6 +111,7 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
             Err(error) => return usage_error(stdout, stderr, error),
         },
     };
+    report.add_setup(&config.context, &config.warnings, config.report_limit);
     if let Err(error) = write_report(&config, &report, stdout, stderr) {
         report.usage_error(format!("{error:#}"));
         let _ = writeln!(stderr, "keptn-dt-metrics: error: {error:#}");
@@ -290,7 +305,8 @@ mod tests {
         );
         assert_eq!(
             ran.stderr,
-            "dry run: 4 line(s) would be sent; nothing was sent\n"
+            "dry run: 4 line(s) would be sent; nothing was sent\n\
+             context: keptn (default: no Keptn context or CI found)\n"
         );
     }
 

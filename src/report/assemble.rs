@@ -115,6 +115,7 @@ impl Report {
             requests: delivery.requests,
             failure: delivery.failure,
             interrupted: None,
+            context: None,
             lines: lines_report,
             otlp: otlp_report,
             records: Vec::new(),

@@ -4,6 +4,7 @@
 
 mod assemble;
 mod rounds;
+mod setup;
 mod text;
 
 use std::io::Write;
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use crate::model::{Code, RecordCount};
 pub use assemble::{LinesResult, OtlpResult};
+pub use setup::ContextReport;
 
 /// How a run ended, from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -49,6 +51,9 @@ pub struct Report {
     pub failure: Option<String>,
     /// Set when a signal (SIGTERM, SIGINT) stopped the run before it was done.
     pub interrupted: Option<String>,
+    /// The pipeline the run belongs to, and where that was read from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<ContextReport>,
     pub lines: LinesReport,
     pub otlp: OtlpReport,
     /// What became of the records of inputs that aggregate them (load-test results).

@@ -30,12 +30,14 @@ impl Report {
             self.write_records(notes)?;
             self.write_text_summary(notes, quiet)?;
             self.write_otlp_summary(notes)?;
+            self.write_context(notes, quiet)?;
             self.write_rounds(notes)?;
             return self.write_interruption(notes);
         }
         self.write_records(out)?;
         self.write_text_summary(out, quiet)?;
         self.write_otlp_summary(out)?;
+        self.write_context(out, quiet)?;
         self.write_rounds(out)?;
         self.write_interruption(out)
     }

@@ -6,12 +6,18 @@
 //!   task's context: app, workload, their versions, the task and object type, and metadata.
 //!
 //! Either becomes the dimensions every line and histogram point carries, and the OTLP resource
-//! attributes.
+//! attributes. The task context's metadata ranks with the labels (it is the user's, from the
+//! `KeptnAppContext`), except the trace context Keptn adds to it (`traceparent`, `tracestate`,
+//! `baggage`: keptn/lifecycle-toolkit `lifecycle-operator/controllers/common/task/handler.go`,
+//! `injectKeptnContext`), which is the run's and never a dimension.
 
 use std::collections::BTreeMap;
 
 use anyhow::{bail, Result};
 use serde::Deserialize;
+
+use super::RunInfo;
+use crate::model::RunDimension;
 
 /// The context a Keptn task runs in, as its environment and flags gave it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,8 +27,17 @@ pub struct Context {
     pub service: Option<String>,
     pub keptn_context: Option<KeptnContext>,
     pub event_type: Option<String>,
-    /// Event labels, keys lowercased, in precedence order (later wins).
-    pub labels: Vec<(String, String)>,
+}
+
+/// What a Keptn context gives the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Read {
+    /// The context's own dimensions (`keptn_*`), without `ci_platform`.
+    pub dimensions: Vec<RunDimension>,
+    /// Today's Keptn's metadata, the trace context left out.
+    pub metadata: Vec<RunDimension>,
+    pub run: RunInfo,
+    pub resource_attributes: Vec<(String, String)>,
 }
 
 /// What `KEPTN_CONTEXT` holds.
@@ -75,46 +90,90 @@ impl KeptnContext {
 }
 
 impl Context {
-    /// `ci_platform=keptn`, then the context's dimensions, then the task context's metadata and
-    /// one per label: empty values add nothing.
-    pub fn dimensions(&self) -> Vec<(String, String)> {
-        let mut dimensions = vec![("ci_platform".to_owned(), "keptn".to_owned())];
-        let mut add = |key: &str, value: Option<&str>| {
+    /// Whether anything of a Keptn context was given, of either generation.
+    pub fn is_given(&self) -> bool {
+        self.project.is_some()
+            || self.stage.is_some()
+            || self.service.is_some()
+            || self.keptn_context.is_some()
+            || self.event_type.is_some()
+    }
+
+    /// For the report: which generation's context was read.
+    pub fn read_from(&self) -> &'static str {
+        match &self.keptn_context {
+            Some(KeptnContext::Task(_)) => "KEPTN_CONTEXT, today's Keptn",
+            _ => "KEPTN_* of the job-executor",
+        }
+    }
+
+    /// The context's dimensions in a fixed order, its metadata, its run: empty values add
+    /// nothing.
+    pub fn read(&self) -> Read {
+        let mut read = Read {
+            resource_attributes: self.resource_attributes(),
+            ..Read::default()
+        };
+        let mut add = |key: &str, value: Option<&str>, source: &str| {
             if let Some(value) = value.filter(|v| !v.is_empty()) {
-                crate::model::set_pair(&mut dimensions, key.to_owned(), value.to_owned());
+                read.dimensions.push(RunDimension::new(key, value, source));
             }
         };
-        add("keptn_project", self.project.as_deref());
-        add("keptn_stage", self.stage.as_deref());
-        add("keptn_service", self.service.as_deref());
+        add("keptn_project", self.project.as_deref(), "KEPTN_PROJECT");
+        add("keptn_stage", self.stage.as_deref(), "KEPTN_STAGE");
+        add("keptn_service", self.service.as_deref(), "KEPTN_SERVICE");
         match &self.keptn_context {
-            Some(KeptnContext::Id(id)) => add("keptn_context", Some(id)),
+            Some(KeptnContext::Id(id)) => add("keptn_context", Some(id), "KEPTN_CONTEXT"),
             Some(KeptnContext::Task(task)) => {
-                add("keptn_app", Some(&task.app_name));
-                add("keptn_app_version", Some(&task.app_version));
-                add("keptn_workload", Some(&task.workload_name));
-                add("keptn_workload_version", Some(&task.workload_version));
-                add("keptn_task_type", Some(&task.task_type));
-                add("keptn_object_type", Some(&task.object_type));
+                let fields = [
+                    ("keptn_app", &task.app_name, "appName"),
+                    ("keptn_app_version", &task.app_version, "appVersion"),
+                    ("keptn_workload", &task.workload_name, "workloadName"),
+                    (
+                        "keptn_workload_version",
+                        &task.workload_version,
+                        "workloadVersion",
+                    ),
+                    ("keptn_task_type", &task.task_type, "taskType"),
+                    ("keptn_object_type", &task.object_type, "objectType"),
+                ];
+                for (key, value, field) in fields {
+                    add(key, Some(value), &format!("KEPTN_CONTEXT {field}"));
+                }
             }
             None => {}
         }
-        add("keptn_event_type", self.event_type.as_deref());
+        add(
+            "keptn_event_type",
+            self.event_type.as_deref(),
+            "KEPTN_EVENT_TYPE",
+        );
         if let Some(KeptnContext::Task(task)) = &self.keptn_context {
             for (key, value) in &task.metadata {
-                add(key, Some(value));
+                let trace = match key.as_str() {
+                    "traceparent" => Some(&mut read.run.traceparent),
+                    "tracestate" => Some(&mut read.run.tracestate),
+                    "baggage" => Some(&mut read.run.baggage),
+                    _ => None,
+                };
+                match trace {
+                    Some(slot) => *slot = Some(value.clone()),
+                    None if value.is_empty() => {}
+                    None => read.metadata.push(RunDimension::new(
+                        key,
+                        value,
+                        format!("KEPTN_CONTEXT metadata.{key}"),
+                    )),
+                }
             }
         }
-        for (key, value) in &self.labels {
-            add(key, Some(value));
-        }
-        dimensions
+        read
     }
 
     /// OTLP resource attributes besides the dimensions, by OpenTelemetry's names: the service
     /// (the job-executor's service, or today's workload, else app) with its version, and the
     /// stage as `deployment.environment`.
-    pub fn resource_attributes(&self) -> Vec<(String, String)> {
+    fn resource_attributes(&self) -> Vec<(String, String)> {
         let task = match &self.keptn_context {
             Some(KeptnContext::Task(task)) => Some(task),
             _ => None,
@@ -143,6 +202,13 @@ impl Context {
 mod tests {
     use super::*;
 
+    fn pairs(dimensions: &[RunDimension]) -> Vec<(&str, &str)> {
+        dimensions
+            .iter()
+            .map(|d| (d.key.as_str(), d.value.as_str()))
+            .collect()
+    }
+
     fn pair(k: &str, v: &str) -> (String, String) {
         (k.to_owned(), v.to_owned())
     }
@@ -155,56 +221,63 @@ mod tests {
             service: Some("carts".into()),
             keptn_context: KeptnContext::parse("ctx-1").unwrap(),
             event_type: Some("sh.keptn.event.test.triggered".into()),
-            labels: vec![pair("buildid", "7"), pair("keptn_stage", "label")],
         };
+        let read = context.read();
         assert_eq!(
-            context.dimensions(),
+            pairs(&read.dimensions),
             vec![
-                pair("ci_platform", "keptn"),
-                pair("keptn_project", "sockshop"),
-                pair("keptn_stage", "label"),
-                pair("keptn_service", "carts"),
-                pair("keptn_context", "ctx-1"),
-                pair("keptn_event_type", "sh.keptn.event.test.triggered"),
-                pair("buildid", "7"),
+                ("keptn_project", "sockshop"),
+                ("keptn_stage", "dev"),
+                ("keptn_service", "carts"),
+                ("keptn_context", "ctx-1"),
+                ("keptn_event_type", "sh.keptn.event.test.triggered"),
             ]
         );
+        assert_eq!(read.dimensions[1].source, "KEPTN_STAGE");
         assert_eq!(
-            context.resource_attributes(),
+            read.resource_attributes,
             vec![
                 pair("service.name", "carts"),
                 pair("deployment.environment", "dev")
             ]
         );
+        assert_eq!(context.read_from(), "KEPTN_* of the job-executor");
     }
 
     const TASK_CONTEXT: &str = r#"{"workloadName":"carts","appName":"sockshop","appVersion":"1.0.0",
         "workloadVersion":"0.2.1","taskType":"post","objectType":"Workload",
-        "metadata":{"stage":"prod","commit":"abc123"}}"#;
+        "metadata":{"stage":"prod","commit":"abc123",
+                    "traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}"#;
 
     #[test]
-    fn todays_keptn_task_context_becomes_dimensions_and_empty_fields_add_nothing() {
+    fn todays_keptn_task_context_becomes_dimensions_metadata_and_the_trace_context_the_runs() {
         let context = Context {
             keptn_context: KeptnContext::parse(TASK_CONTEXT).unwrap(),
-            labels: vec![pair("commit", "from-label")],
             ..Context::default()
         };
+        let read = context.read();
         assert_eq!(
-            context.dimensions(),
+            pairs(&read.dimensions),
             vec![
-                pair("ci_platform", "keptn"),
-                pair("keptn_app", "sockshop"),
-                pair("keptn_app_version", "1.0.0"),
-                pair("keptn_workload", "carts"),
-                pair("keptn_workload_version", "0.2.1"),
-                pair("keptn_task_type", "post"),
-                pair("keptn_object_type", "Workload"),
-                pair("commit", "from-label"),
-                pair("stage", "prod"),
+                ("keptn_app", "sockshop"),
+                ("keptn_app_version", "1.0.0"),
+                ("keptn_workload", "carts"),
+                ("keptn_workload_version", "0.2.1"),
+                ("keptn_task_type", "post"),
+                ("keptn_object_type", "Workload"),
             ]
         );
         assert_eq!(
-            context.resource_attributes(),
+            pairs(&read.metadata),
+            vec![("commit", "abc123"), ("stage", "prod")]
+        );
+        assert_eq!(read.metadata[0].source, "KEPTN_CONTEXT metadata.commit");
+        assert_eq!(
+            read.run.traceparent.as_deref(),
+            Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        );
+        assert_eq!(
+            read.resource_attributes,
             vec![
                 pair("service.name", "carts"),
                 pair("service.version", "0.2.1")
@@ -217,18 +290,18 @@ mod tests {
             ..Context::default()
         };
         assert_eq!(
-            app.dimensions(),
+            pairs(&app.read().dimensions),
             vec![
-                pair("ci_platform", "keptn"),
-                pair("keptn_app", "shop"),
-                pair("keptn_task_type", "pre"),
-                pair("keptn_object_type", "App"),
+                ("keptn_app", "shop"),
+                ("keptn_task_type", "pre"),
+                ("keptn_object_type", "App"),
             ]
         );
         assert_eq!(
-            app.resource_attributes(),
+            app.read().resource_attributes,
             vec![pair("service.name", "shop")]
         );
+        assert_eq!(app.read_from(), "KEPTN_CONTEXT, today's Keptn");
     }
 
     #[test]
