@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use keptn_dt_metrics::cli::{Cli, CliError, OutputFormat};
 use keptn_dt_metrics::pipeline::{self, Io, SystemClock};
+use keptn_dt_metrics::printable::printable;
 use keptn_dt_metrics::report::Outcome;
 
 fn main() -> ExitCode {
@@ -26,7 +27,10 @@ fn main() -> ExitCode {
             json_only(&args, first)
         }
         Err(CliError::Usage(error)) => {
-            eprintln!("keptn-dt-metrics: error: {error:#}");
+            eprintln!(
+                "keptn-dt-metrics: error: {}",
+                printable(&format!("{error:#}"))
+            );
             json_only(&args, &format!("{error:#}"))
         }
     };

@@ -13,6 +13,7 @@ use reqwest::blocking::Client;
 use crate::cli::{Cli, OutputFormat, Verbosity};
 use crate::config::Config;
 use crate::otlp::Window;
+use crate::printable::printable;
 use crate::report::{Outcome, Report};
 use crate::send::http;
 
@@ -90,7 +91,7 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
             Ok((report, None)) => report,
             Ok((mut report, Some(error))) => {
                 let message = format!("{error:#}; the report shows the rounds before");
-                let _ = writeln!(stderr, "keptn-dt-metrics: error: {message}");
+                let _ = writeln!(stderr, "keptn-dt-metrics: error: {}", printable(&message));
                 report.usage_error(message);
                 report
             }
@@ -99,7 +100,11 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
     };
     if let Err(error) = write_report(&config, &report, stdout, stderr) {
         report.usage_error(format!("{error:#}"));
-        let _ = writeln!(stderr, "keptn-dt-metrics: error: {error:#}");
+        let _ = writeln!(
+            stderr,
+            "keptn-dt-metrics: error: {}",
+            printable(&format!("{error:#}"))
+        );
     }
     report.outcome
 }
@@ -113,7 +118,7 @@ pub fn report_usage_error(
     stderr: &mut dyn Write,
     message: &str,
 ) -> Outcome {
-    let _ = writeln!(stderr, "keptn-dt-metrics: error: {message}");
+    let _ = writeln!(stderr, "keptn-dt-metrics: error: {}", printable(message));
     if output == OutputFormat::Json {
         let mut report = Report::new(dry_run, Default::default(), Default::default());
         report.usage_error(message.to_owned());
