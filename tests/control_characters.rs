@@ -17,7 +17,9 @@ fn assert_safe(what: &str, text: &str) {
         .find(|&c| (c.is_control() && c != '\n') || ('\u{202A}'..='\u{202E}').contains(&c));
     assert!(raw.is_none(), "{what}: a raw {raw:?} is printed:\n{text:?}");
     assert!(
-        !text.lines().any(|line| line.starts_with("keptn-dt-metrics: forged")),
+        !text
+            .lines()
+            .any(|line| line.starts_with("keptn-dt-metrics: forged")),
         "{what}: a line was forged:\n{text}"
     );
 }
@@ -34,10 +36,16 @@ fn inputs_and_file_names_are_printed_escaped() {
     dir.write("m.json", &json.to_string());
     dir.write("l.txt", &format!("line.metric,d=1 gauge,x{FORGE}\n"));
     let runs: [Vec<String>; 4] = [
-        ["--dry-run", "--input", "m.json", "--lines", "l.txt"].map(String::from).to_vec(),
+        ["--dry-run", "--input", "m.json", "--lines", "l.txt"]
+            .map(String::from)
+            .to_vec(),
         vec!["--dry-run".into(), "-m".into(), format!("bad{FORGE}=1")],
         vec!["--dry-run".into(), "-m".into(), format!("x=1{FORGE}")],
-        vec!["--dry-run".into(), "--lines".into(), format!("missing{FORGE}.txt")],
+        vec![
+            "--dry-run".into(),
+            "--lines".into(),
+            format!("missing{FORGE}.txt"),
+        ],
     ];
     for args in runs {
         let out = dir.cli().args(&args).run();

@@ -96,6 +96,13 @@ impl Cli {
         self
     }
 
+    /// Reads the file at `path` as stdin.
+    pub fn stdin_file(mut self, path: &Path) -> Cli {
+        self.command
+            .stdin(std::fs::File::open(path).expect("open the file for stdin"));
+        self
+    }
+
     /// DT_TENANT and DT_API_TOKEN.
     pub fn credentials(self, tenant: &str, token: &str) -> Cli {
         self.env("DT_TENANT", tenant).env("DT_API_TOKEN", token)
