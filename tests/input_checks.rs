@@ -88,8 +88,10 @@ fn a_file_that_is_not_well_formed_json_sends_nothing_and_stdin_still_streams() {
         .run();
     out.expect_code(2);
     assert!(
-        out.stderr
-            .contains("not-utf8.json is not UTF-8 text (byte 14 is not part of"),
+        out.stderr.contains(
+            "not-utf8.json is not well-formed JSON at line 1 column 15: invalid unicode code \
+             point (the text is not UTF-8, which JSON must be)"
+        ),
         "{}",
         out.stderr
     );

@@ -5,8 +5,10 @@
 
 use std::io::{BufRead, Read};
 
-use anyhow::{anyhow, bail};
-use serde::de::{Deserialize, IgnoredAny};
+use anyhow::bail;
+use serde::de::IgnoredAny;
+
+use super::stream::{JsonStream, StreamError};
 
 /// Checks that `reader` starts as a JSON list or object (after whitespace and a byte order
 /// mark), without consuming anything: a file that is not JSON at all, or that is a load test's
@@ -70,131 +72,89 @@ fn results_format(text: &[u8]) -> Option<&'static str> {
     None
 }
 
-/// Reads the whole of a document's file once, cheaply (no value is built), and says where it is
-/// not well-formed JSON or not UTF-8: a usage error, before anything is sent. A number out of
-/// range (`1e309`) is well-formed: that entry alone is refused later.
-pub fn check_whole(name: &str, mut file: impl Read) -> anyhow::Result<()> {
-    let mut start = [0; 3];
-    let started = read_up_to(&mut file, &mut start).map_err(|e| anyhow!("reading {name}: {e}"))?;
-    let bom = if start[..started] == *b"\xEF\xBB\xBF" {
-        3
-    } else {
-        0
-    };
-    let rest = std::io::Cursor::new(start[bom..started].to_vec()).chain(file);
-    let mut text =
-        std::io::BufReader::with_capacity(256 * 1024, Utf8Checked::new(rest, bom as u64));
-    let mut document = serde_json::Deserializer::from_reader(&mut text);
-    let checked = IgnoredAny::deserialize(&mut document).and_then(|_| document.end());
+/// Reads the whole of a document's file once and says where it is not well-formed JSON (UTF-8
+/// included): a usage error, before anything is sent. The pass finds each entry's extent as the
+/// reader does, building nothing; a number out of range (`1e309`) is well-formed, and refused
+/// with its entry when the document is read.
+pub fn check_whole(name: &str, file: impl Read) -> anyhow::Result<()> {
+    let mut stream = JsonStream::new(file);
+    let checked = walk(&mut stream, Level::Document).and_then(|()| match stream.peek()? {
+        None => Ok(()),
+        Some(_) => Err(unexpected(
+            &stream,
+            "the end of the text after the document",
+        )),
+    });
     match checked {
         Ok(()) => Ok(()),
-        Err(error) if error.is_io() => match text.get_ref().not_utf8 {
-            Some(offset) => bail!(
-                "{name} is not UTF-8 text (byte {offset} is not part of a UTF-8 character), \
-                 which JSON must be: nothing was sent; save it as UTF-8 and run again"
-            ),
-            None => bail!("reading {name}: {error}"),
-        },
-        Err(error) => {
-            let message = error.to_string();
-            let message = message
-                .rsplit_once(" at line ")
-                .map_or(message.as_str(), |(m, _)| m);
+        Err(StreamError::Syntax {
+            line,
+            column,
+            mut message,
+        }) => {
+            if message == "invalid unicode code point" {
+                message.push_str(" (the text is not UTF-8, which JSON must be)");
+            }
             bail!(
-                "{name} is not well-formed JSON at line {} column {}: {message}; nothing was \
-                 sent (a file is checked whole before the first request): fix it and run again",
-                error.line(),
-                error.column()
+            "{name} is not well-formed JSON at line {line} column {column}: {message}; nothing \
+             was sent (a file is checked whole before the first request): fix it and run again"
             )
         }
+        Err(error) => bail!("{name}: {error}; nothing was sent"),
     }
 }
 
-/// Fills `buffer` as far as the reader goes; returns how much it holds.
-fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match reader.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
+/// Where a value lies in the document: the document itself, a field of the object form (its
+/// `metrics` list may be any size), or an entry, which is taken at once.
+#[derive(Clone, Copy, PartialEq)]
+enum Level {
+    Document,
+    Field,
+    Entry,
 }
 
-/// A reader that fails where its bytes stop being UTF-8 (serde_json skips strings without
-/// checking that), remembering the offset.
-struct Utf8Checked<R> {
-    inner: R,
-    /// The start of a character the last read cut off, to be completed by the next.
-    carry: Vec<u8>,
-    /// Bytes read so far.
-    offset: u64,
-    not_utf8: Option<u64>,
-}
-
-impl<R: Read> Utf8Checked<R> {
-    /// `offset`: the bytes before `inner`'s first.
-    fn new(inner: R, offset: u64) -> Self {
-        Utf8Checked {
-            inner,
-            carry: Vec::new(),
-            offset,
-            not_utf8: None,
-        }
-    }
-
-    /// Checks `bytes`, which start at `at`, after the carried bytes.
-    fn check(&mut self, bytes: &[u8], at: u64) -> Result<(), u64> {
-        let mut bytes = bytes;
-        let mut at = at;
-        if let Some(&lead) = self.carry.first() {
-            let width = match lead {
-                0xC0..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                _ => 4,
-            };
-            let need = (width - self.carry.len()).min(bytes.len());
-            let start = at - self.carry.len() as u64;
-            self.carry.extend_from_slice(&bytes[..need]);
-            match std::str::from_utf8(&self.carry) {
-                Ok(_) => self.carry.clear(),
-                Err(e) if e.error_len().is_none() => return Ok(()),
-                Err(e) => return Err(start + e.valid_up_to() as u64),
+/// Steps over one value: a list or object above the entries element by element, an entry (or
+/// any other value) at once, as the reader takes it (at most its 16 MiB).
+fn walk<R: Read>(stream: &mut JsonStream<R>, level: Level) -> Result<(), StreamError> {
+    let (close, inner) = match (stream.peek()?, level) {
+        (Some(b'['), Level::Document | Level::Field) => (b']', Level::Entry),
+        (Some(b'{'), Level::Document) => (b'}', Level::Field),
+        (Some(b'{'), Level::Field) => (b'}', Level::Entry),
+        _ => return stream.value(|_| ()),
+    };
+    stream.bump();
+    let mut first = true;
+    loop {
+        match stream.peek()? {
+            Some(byte) if byte == close => {
+                stream.bump();
+                return Ok(());
             }
-            (bytes, at) = (&bytes[need..], at + need as u64);
+            Some(b',') if !first => stream.bump(),
+            _ if first => {}
+            _ => return Err(unexpected(stream, "`,` or the end of the list or object")),
         }
-        match std::str::from_utf8(bytes) {
-            Ok(_) => Ok(()),
-            Err(e) if e.error_len().is_none() => {
-                self.carry = bytes[e.valid_up_to()..].to_vec();
-                Ok(())
+        first = false;
+        if close == b'}' {
+            if stream.peek()? != Some(b'"') {
+                return Err(unexpected(stream, "a field name in quotes"));
             }
-            Err(e) => Err(at + e.valid_up_to() as u64),
+            stream.value(|_| ())?;
+            if stream.peek()? != Some(b':') {
+                return Err(unexpected(stream, "`:` after a field name"));
+            }
+            stream.bump();
         }
+        walk(stream, inner)?;
     }
 }
 
-impl<R: Read> Read for Utf8Checked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let checked = match n {
-            0 if !self.carry.is_empty() => Err(self.offset - self.carry.len() as u64),
-            _ => self.check(&buf[..n], self.offset),
-        };
-        self.offset += n as u64;
-        match checked {
-            Ok(()) => Ok(n),
-            Err(offset) => {
-                self.not_utf8 = Some(offset);
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "not UTF-8",
-                ))
-            }
-        }
+fn unexpected<R: Read>(stream: &JsonStream<R>, expected: &str) -> StreamError {
+    let (line, column) = stream.position();
+    StreamError::Syntax {
+        line,
+        column,
+        message: format!("expected {expected}"),
     }
 }
 
@@ -228,23 +188,32 @@ mod tests {
 
     #[test]
     fn syntax_errors_and_bytes_that_are_not_utf8_say_where() {
-        let error = checked(b"[\n  {\"a\": 1},\n  {\"b\": ]\n]", 1000).unwrap_err();
-        assert!(
-            error.starts_with("m.json is not well-formed JSON at line 3 column 9: expected value"),
-            "{error}"
-        );
-        let error = checked(b"[1] [2]", 1000).unwrap_err();
-        assert!(error.contains("trailing characters"), "{error}");
-        let error = checked(b"[1, ", 1000).unwrap_err();
-        assert!(error.contains("EOF while parsing"), "{error}");
-        for trickle in [1, 2, 1000] {
-            let error = checked(b"[\"ab\xC3\x28\"]", trickle).unwrap_err();
+        for trickle in [1, 2, 7, 1000] {
+            let error = checked(b"[\n  {\"a\": 1},\n  {\"b\": ]\n]", trickle).unwrap_err();
             assert!(
-                error.contains("byte 4 is not part of a UTF-8 character"),
+                error.starts_with(
+                    "m.json is not well-formed JSON at line 3 column 9: expected value"
+                ),
+                "{trickle}: {error}"
+            );
+            let error = checked(b"{\"metrics\": [{\"a\": 1} {\"b\": 2}]}", trickle).unwrap_err();
+            assert!(
+                error.contains("line 1 column 23: expected `,` or the end"),
                 "{error}"
             );
-            let error = checked(b"[\"ab\xE6\x9D\"]", trickle).unwrap_err();
-            assert!(error.contains("byte 4 is not"), "{trickle}: {error}");
+            let error = checked(b"[1] [2]", trickle).unwrap_err();
+            assert!(
+                error.contains("column 5: expected the end of the text"),
+                "{error}"
+            );
+            let error = checked(b"[1, ", trickle).unwrap_err();
+            assert!(error.contains("EOF while parsing"), "{error}");
+            let error = checked(b"[\"ab\xC3\x28\"]", trickle).unwrap_err();
+            assert!(
+                error
+                    .contains("line 1 column 5: invalid unicode code point (the text is not UTF-8"),
+                "{error}"
+            );
         }
     }
 
