@@ -25,9 +25,20 @@ pub const MAX_MESSAGE_CHARS: usize = 500;
 pub struct Answer {
     pub status: StatusCode,
     pub content_type: Option<String>,
+    /// At most [`MAX_ANSWER_BYTES`] of it.
     pub body: Vec<u8>,
-    /// Why the body is not whole: it broke off or did not arrive within the timeout.
-    pub incomplete: Option<String>,
+    pub received: Received,
+}
+
+/// How much of an answer's body arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Whole,
+    /// It broke off, or did not arrive within the timeout, for the reason given.
+    BrokeOff(String),
+    /// It is longer than [`MAX_ANSWER_BYTES`], which no answer of Dynatrace's is: the rest was
+    /// not read.
+    TooLong,
 }
 
 impl Answer {
@@ -39,17 +50,8 @@ impl Answer {
     }
 }
 
-/// A body read up to [`MAX_ANSWER_BYTES`].
-pub enum Body {
-    Whole(Vec<u8>),
-    /// There was more than the cap; the rest was not read.
-    TooLong(Vec<u8>),
-    /// Reading broke off (a reset, the timeout) after the bytes here.
-    Broken(Vec<u8>, String),
-}
-
 /// Reads at most [`MAX_ANSWER_BYTES`] of `body`, and one byte more to tell that there is more.
-pub fn read_capped(body: impl Read) -> Body {
+pub fn read_capped(body: impl Read) -> (Vec<u8>, Received) {
     let mut bytes = Vec::new();
     match body
         .take(MAX_ANSWER_BYTES as u64 + 1)
@@ -57,10 +59,10 @@ pub fn read_capped(body: impl Read) -> Body {
     {
         Ok(_) if bytes.len() > MAX_ANSWER_BYTES => {
             bytes.truncate(MAX_ANSWER_BYTES);
-            Body::TooLong(bytes)
+            (bytes, Received::TooLong)
         }
-        Ok(_) => Body::Whole(bytes),
-        Err(error) => Body::Broken(bytes, error_chain(&error)),
+        Ok(_) => (bytes, Received::Whole),
+        Err(error) => (bytes, Received::BrokeOff(error_chain(&error))),
     }
 }
 
@@ -204,12 +206,13 @@ mod tests {
 
     #[test]
     fn bodies_are_read_up_to_the_cap() {
-        assert!(matches!(read_capped(&b"abc"[..]), Body::Whole(b) if b == b"abc"));
+        assert_eq!(read_capped(&b"abc"[..]), (b"abc".to_vec(), Received::Whole));
         let exactly = vec![b'x'; MAX_ANSWER_BYTES];
-        assert!(
-            matches!(read_capped(exactly.as_slice()), Body::Whole(b) if b.len() == MAX_ANSWER_BYTES)
+        assert_eq!(read_capped(exactly.as_slice()), (exactly, Received::Whole));
+        let (body, received) = read_capped(std::io::repeat(b'x'));
+        assert_eq!(
+            (body.len(), received),
+            (MAX_ANSWER_BYTES, Received::TooLong)
         );
-        let endless = std::io::repeat(b'x');
-        assert!(matches!(read_capped(endless), Body::TooLong(b) if b.len() == MAX_ANSWER_BYTES));
     }
 }

@@ -14,8 +14,8 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
-pub use super::answer::Answer;
-use super::answer::{error_chain, read_capped, server_message, too_long, Body};
+use super::answer::Answer;
+use super::answer::{error_chain, read_capped, server_message, Received};
 use super::retry::{Attempt, GiveUp, RetryPolicy};
 use crate::destination::{Destination, Token};
 use crate::secret::{redact, shown};
@@ -182,31 +182,20 @@ impl Sender {
                         .get(CONTENT_TYPE)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned);
-                    let body = read_capped(response);
+                    let (body, received) = read_capped(response);
                     if status.is_success() || status == StatusCode::BAD_REQUEST {
-                        posted.answer = match body {
-                            Body::Whole(body) => Ok(Answer {
-                                status,
-                                content_type,
-                                body,
-                                incomplete: None,
-                            }),
-                            Body::Broken(body, why) => Ok(Answer {
-                                status,
-                                content_type,
-                                body,
-                                incomplete: Some(self.redact(why)),
-                            }),
-                            Body::TooLong(_) => Err(Failure {
-                                text: too_long(post.url, status),
-                                kind: FailureKind::Fatal,
-                            }),
+                        let received = match received {
+                            Received::BrokeOff(why) => Received::BrokeOff(self.redact(why)),
+                            received => received,
                         };
+                        posted.answer = Ok(Answer {
+                            status,
+                            content_type,
+                            body,
+                            received,
+                        });
                         return posted;
                     }
-                    let body = match body {
-                        Body::Whole(body) | Body::TooLong(body) | Body::Broken(body, _) => body,
-                    };
                     posted.throttled |= status == StatusCode::TOO_MANY_REQUESTS;
                     let how = Attempt::Status {
                         status: status.as_u16(),

@@ -3,7 +3,7 @@
 
 use reqwest::Url;
 
-use super::answer::{not_dynatrace, server_message, shown_text, Answer};
+use super::answer::{not_dynatrace, server_message, shown_text, too_long, Answer, Received};
 use super::batch::LineBatch;
 use super::http::{Failure, FailureKind, Posted};
 use super::validation::{compact, named_line, ValidationResponse};
@@ -64,6 +64,17 @@ impl LinesDelivery {
                 text: not_dynatrace(url, answer.status, "DT_METRICS_URL"),
                 kind: FailureKind::Fatal,
             },
+            Ok(answer) if answer.received == Received::TooLong => {
+                // The lines went out and something answered: whether Dynatrace took them is
+                // not known.
+                self.sent += batch.len();
+                self.unconfirmed += batch.len() - batch.metadata_lines();
+                self.failed_requests += 1;
+                if self.failure.is_none() {
+                    self.failure = Some(too_long(url, answer.status));
+                }
+                return Some(FailureKind::Fatal);
+            }
             Ok(answer) => {
                 self.sent += batch.len();
                 self.answered(&answer, batch, &redact);
@@ -92,7 +103,7 @@ impl LinesDelivery {
     fn answered(&mut self, answer: &Answer, batch: &LineBatch, redact: &dyn Fn(String) -> String) {
         let status = answer.status;
         let shown = |text: &str| shown_text(text, redact);
-        if let Some(why) = &answer.incomplete {
+        if let Received::BrokeOff(why) = &answer.received {
             self.warn(None, || {
                 format!(
                     "Dynatrace's answer ({status}) did not arrive whole: {}",
@@ -125,7 +136,10 @@ impl LinesDelivery {
         let sent = |line: usize| batch.line(line - 1);
         for entry in &response.invalid_lines {
             let named = named_line(entry, batch.len(), &["error"]);
-            let Some(line) = named.line else {
+            let located = named
+                .line
+                .and_then(|line| sent(line).map(|(text, origin)| (line, text, origin)));
+            let Some((line, text, origin)) = located else {
                 self.warn(None, || {
                     format!(
                         "Dynatrace named an invalid line that is not one of the {} it was sent; \
@@ -136,7 +150,6 @@ impl LinesDelivery {
                 });
                 continue;
             };
-            let (text, origin) = sent(line).expect("a line of the batch");
             self.invalid_lines.push_with(|| InvalidLine {
                 line: batch.first + line,
                 error: shown(named.text.as_deref().unwrap_or("no reason given")),
@@ -191,7 +204,7 @@ impl LinesDelivery {
             (Some(ok), None) if !answer.status.is_success() => (ok, sent.saturating_sub(ok)),
             (Some(ok), None) => (ok, 0),
             // A 400 that counts nothing refused the whole request.
-            (None, None) if !answer.status.is_success() && answer.incomplete.is_none() => {
+            (None, None) if !answer.status.is_success() && answer.received == Received::Whole => {
                 return (0, sent)
             }
             (None, None) => (0, 0),
@@ -244,7 +257,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             content_type: None,
             body: body.as_bytes().to_vec(),
-            incomplete: None,
+            received: Received::Whole,
         }
     }
 

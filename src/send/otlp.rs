@@ -5,7 +5,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResp
 use prost::Message;
 use reqwest::{StatusCode, Url};
 
-use super::answer::{not_dynatrace, server_message, shown_text};
+use super::answer::{not_dynatrace, server_message, shown_text, too_long, Answer, Received};
 use super::http::{Failure, FailureKind, Posted};
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -42,14 +42,28 @@ impl OtlpDelivery {
         self.requests += posted.attempts;
         let redact: &dyn Fn(String) -> String = &redact;
         let failure = match posted.answer {
-            Ok(answer) if answer.incomplete.is_some() && !answer.is_html() => {
+            Ok(answer) if answer.received == Received::TooLong && !answer.is_html() => {
+                // The points went out and something answered: whether Dynatrace took them is
+                // not known.
                 self.points_sent += points;
                 self.unconfirmed_points += points;
-                let why = shown_text(answer.incomplete.as_deref().unwrap_or_default(), redact);
+                self.failed_requests += 1;
+                if self.failure.is_none() {
+                    self.failure = Some(too_long(url, answer.status));
+                }
+                return Some(FailureKind::Fatal);
+            }
+            Ok(Answer {
+                status,
+                received: Received::BrokeOff(why),
+                ..
+            }) => {
+                self.points_sent += points;
+                self.unconfirmed_points += points;
+                let why = shown_text(&why, redact);
                 self.messages.push(format!(
-                    "Dynatrace's answer ({}) to a request of {points} data point(s) did not \
-                     arrive whole ({why}): they are unconfirmed",
-                    answer.status
+                    "Dynatrace's answer ({status}) to a request of {points} data point(s) did not \
+                     arrive whole ({why}): they are unconfirmed"
                 ));
                 return None;
             }

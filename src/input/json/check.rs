@@ -96,8 +96,9 @@ pub fn check_whole(name: &str, file: impl Read) -> anyhow::Result<()> {
                 message.push_str(" (the text is not UTF-8, which JSON must be)");
             }
             bail!(
-            "{name} is not well-formed JSON at line {line} column {column}: {message}; nothing \
-             was sent (a file is checked whole before the first request): fix it and run again"
+                "{name} is not well-formed JSON at line {line} column {column}: {message}; \
+                 nothing was sent (a file is checked whole before the first request): fix it \
+                 and run again"
             )
         }
         Err(error) => bail!("{name}: {error}; nothing was sent"),
