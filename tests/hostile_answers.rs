@@ -164,7 +164,7 @@ fn an_invalid_lines_entry_that_does_not_parse_keeps_the_counts_and_invents_no_li
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains("for no line") && w.contains("odd warning")),
+            .any(|w| w.contains("for a line it was not sent") && w.contains("odd warning")),
         "{warnings:#?}"
     );
     assert_eq!(server.requests_to(INGEST_PATH).len(), 1);

@@ -165,11 +165,15 @@ impl LinesDelivery {
         }
         for entry in &response.warning_lines {
             let named = named_line(entry, batch.len(), &["warning", "message"]);
-            let odd_line = entry.get("line").is_some() && named.line.is_none();
-            let text = match (named.text.as_deref().or(message), odd_line) {
-                (Some(text), false) => shown(text),
-                _ => format!(
-                    "Dynatrace sent a warning for no line it was sent: {}",
+            let odd_line = entry.get("line").is_some_and(|l| !l.is_null()) && named.line.is_none();
+            let text = match (odd_line, named.text.as_deref().or(message)) {
+                (false, Some(text)) => shown(text),
+                (true, _) => format!(
+                    "Dynatrace sent a warning for a line it was not sent: {}",
+                    shown(&compact(entry))
+                ),
+                (false, None) => format!(
+                    "Dynatrace sent a warning without a text: {}",
                     shown(&compact(entry))
                 ),
             };
