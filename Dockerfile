@@ -5,13 +5,15 @@
 #
 # The first stage packages a binary that cargo already built on this machine, for engines that
 # cannot pull images; the legacy builder builds stages in file order up to --target, so it needs
-# no pull:
+# no pull. The binary is copied to target/image/ first, from wherever CARGO_TARGET_DIR put it
+# (it may lie outside the build context):
 #
 #   cargo build --release --locked --target x86_64-unknown-linux-musl
+#   install -D "${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-musl/release/keptn-dt-metrics" target/image/keptn-dt-metrics
 #   DOCKER_BUILDKIT=0 docker build --target prebuilt -t keptn-dt-metrics .
 
 FROM scratch AS prebuilt
-COPY target/x86_64-unknown-linux-musl/release/keptn-dt-metrics /keptn-dt-metrics
+COPY target/image/keptn-dt-metrics /keptn-dt-metrics
 USER 65532:65532
 ENTRYPOINT ["/keptn-dt-metrics"]
 

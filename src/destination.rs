@@ -1,6 +1,7 @@
 //! Where the data goes and how to get there: the tenant URL (in any of the forms users write,
-//! [`crate::tenant`]), the explicit endpoint URLs, the OneAgent's local endpoint, the API token (checked once, here, to
-//! fit an HTTP header), and the TLS and timeout settings of the connection.
+//! [`crate::tenant`]), the explicit endpoint URLs, the OneAgent's local endpoint, the API token
+//! (checked once, here, to fit an HTTP header), the proxy that carries each endpoint's requests
+//! ([`crate::proxy`]), and the TLS and timeout settings of the connection.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use reqwest::header::HeaderValue;
 use reqwest::Url;
 
+use crate::proxy::{self, ProxyVars, Route};
 use crate::secret::Secret;
 
 pub const METRICS_INGEST_PATH: &str = "/api/v2/metrics/ingest";
@@ -30,6 +32,9 @@ pub struct Destination {
     pub ca_bundle: Option<PathBuf>,
     /// What was changed in the tenant URL given, to say so.
     pub notes: Vec<String>,
+    /// The proxies that carry requests to the endpoints; an endpoint not here is reached
+    /// directly.
+    pub proxies: Vec<Route>,
 }
 
 /// The API token, checked to fit an HTTP header: a `Token` cannot exist otherwise.
@@ -85,10 +90,14 @@ pub struct Request {
     pub ca_bundle: Option<PathBuf>,
     /// Send the token over plain HTTP to a host that is not this machine.
     pub allow_plain_http: bool,
+    pub proxy: ProxyVars,
 }
 
 impl Destination {
     pub fn resolve(request: Request) -> Result<Destination> {
+        if let Some(token) = &request.token {
+            crate::secret::remember(token);
+        }
         let parse = |url: &Option<String>, name: &str| {
             url.as_deref().map(|u| parse_url(u, name)).transpose()
         };
@@ -131,6 +140,14 @@ impl Destination {
                 refuse_plain_http(url)?;
             }
         }
+        let mut proxies: Vec<Route> = Vec::new();
+        for url in metrics_url.iter().chain(&otlp_url) {
+            if let Some(route) = proxy::route(url, &request.proxy)? {
+                if !proxies.iter().any(|r| r.origin == route.origin) {
+                    proxies.push(route);
+                }
+            }
+        }
         Ok(Destination {
             metrics_url,
             otlp_url,
@@ -142,6 +159,7 @@ impl Destination {
             insecure_tls: request.insecure_tls,
             ca_bundle: request.ca_bundle,
             notes,
+            proxies,
         })
     }
 
@@ -169,15 +187,10 @@ fn refuse_token_as_tenant(tenant: &str, token: &Secret) -> Result<()> {
     Ok(())
 }
 
-/// The token must not cross a network in clear text: plain HTTP only to this machine.
+/// The token must not cross a network in clear text: plain HTTP only to this machine, which is
+/// never reached through a proxy ([`proxy::route`]).
 fn refuse_plain_http(url: &Url) -> Result<()> {
-    let local = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if url.scheme() == "http" && !local {
+    if url.scheme() == "http" && !proxy::is_this_machine(url) {
         bail!(
             "refusing to send the API token in clear text to {}: use https://, or, on a network \
              you trust, set DT_ALLOW_PLAIN_HTTP=true (--allow-plain-http)",

@@ -17,6 +17,8 @@ pub mod model;
 pub mod normalize;
 pub mod otlp;
 pub mod pipeline;
+pub mod printable;
+pub mod proxy;
 pub mod report;
 pub mod results;
 pub mod run_dimensions;

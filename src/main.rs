@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use keptn_dt_metrics::cli::{Cli, CliError, Environment, OutputFormat};
 use keptn_dt_metrics::pipeline::{self, Io, SystemClock};
+use keptn_dt_metrics::printable::printable;
 use keptn_dt_metrics::report::Outcome;
 use keptn_dt_metrics::secret::redact;
 
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
         }
         Err(CliError::Usage(error)) => {
             let message = redact(&format!("{error:#}"), secret.as_ref());
-            eprintln!("keptn-dt-metrics: error: {message}");
+            eprintln!("keptn-dt-metrics: error: {}", printable(&message));
             json_only(&args, &message)
         }
     };

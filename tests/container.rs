@@ -194,3 +194,63 @@ fn the_binary_copied_into_a_load_test_image_reports_the_tests_results() {
     );
     let _ = Command::new("docker").args(["rmi", "-f", tag]).output();
 }
+
+/// The image build CI runs (`.ci/run`'s copy and `docker build` lines, which the README gives as
+/// they are) with CARGO_TARGET_DIR outside the build context: the `prebuilt` stage packages the
+/// binary from wherever cargo put it. A copy of the Dockerfile and .dockerignore is the context,
+/// so the worktree's own target/image/ is left alone; nothing is pulled (`FROM scratch`).
+#[test]
+#[ignore = "needs a Docker engine; .ci/run runs it"]
+fn the_prebuilt_stage_takes_the_binary_from_any_cargo_target_dir() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let ci = std::fs::read_to_string(format!("{root}/.ci/run")).expect(".ci/run");
+    let steps: Vec<&str> = ci
+        .lines()
+        .filter(|l| l.starts_with("install -D ") || l.starts_with("DOCKER_BUILDKIT=0 docker build"))
+        .collect();
+    assert_eq!(
+        steps.len(),
+        2,
+        "the copy and the build in .ci/run: {steps:?}"
+    );
+    let tag = "keptn-dt-metrics:prebuilt-test";
+    let script = steps.join("\n").replace("keptn-dt-metrics:ci", tag);
+
+    let dir = support::Workdir::new("prebuilt");
+    let context = dir.path().join("context");
+    std::fs::create_dir(&context).unwrap();
+    for file in ["Dockerfile", ".dockerignore"] {
+        std::fs::copy(format!("{root}/{file}"), context.join(file)).unwrap();
+    }
+    let target = dir.path().join("elsewhere");
+    let built = target.join("x86_64-unknown-linux-musl/release/keptn-dt-metrics");
+    std::fs::create_dir_all(built.parent().unwrap()).unwrap();
+    std::fs::write(&built, b"the binary cargo built").unwrap();
+
+    let out = Command::new("sh")
+        .args(["-ec", &script])
+        .current_dir(&context)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success(),
+        "{script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let container = Command::new("docker")
+        .args(["create", tag])
+        .output()
+        .expect("docker create");
+    let id = String::from_utf8_lossy(&container.stdout).trim().to_owned();
+    let copied = dir.path().join("copied");
+    let cp = Command::new("docker")
+        .args(["cp", &format!("{id}:/keptn-dt-metrics")])
+        .arg(&copied)
+        .status()
+        .expect("docker cp");
+    let _ = Command::new("docker").args(["rm", &id]).output();
+    let _ = Command::new("docker").args(["rmi", "-f", tag]).output();
+    assert!(cp.success());
+    assert_eq!(std::fs::read(copied).unwrap(), b"the binary cargo built");
+}

@@ -1,8 +1,8 @@
 //! Inputs: every format the tool reads, one file each, behind one [`Source`] enum. A reader
 //! hands what it reads to a [`Sink`] item by item, in the order of the input, each with its
-//! place ([`Origin`]). A source that cannot be opened or is not its format at all stops the run
-//! (an `Err`, nothing is sent); a bad entry inside it is refused with its place and the rest goes
-//! on.
+//! place ([`Origin`]). A source that cannot be opened, is a directory, or is not its format at
+//! all (a JSON file: not well-formed anywhere in it) stops the run (an `Err`, nothing is sent);
+//! a bad entry inside it is refused with its place and the rest goes on.
 
 mod json;
 pub mod lineproto;
@@ -88,12 +88,10 @@ enum Opening {
 /// the one source that is `-`; `now_ms` is the run's clock.
 pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>, now_ms: i64) -> Result<Vec<Opened>> {
     let mut stdin = Some(stdin);
-    let mut open = |location: &Location| -> Result<Box<dyn BufRead + Send>> {
+    let mut open = |location: &Location, expected: &str| -> Result<Box<dyn BufRead + Send>> {
         let reader: Box<dyn Read + Send> = match location {
             Location::Stdin => stdin.take().context("stdin (`-`) can be read only once")?,
-            Location::File(path) => Box::new(std::fs::File::open(path).with_context(|| {
-                format!("reading {} (it must be a readable file)", path.display())
-            })?),
+            Location::File(path) => Box::new(open_file(path, expected)?),
         };
         Ok(Box::new(BufReader::with_capacity(BUFFER, reader)))
     };
@@ -106,11 +104,14 @@ pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>, now_ms: i64) -> Res
                     Opening::Argument(metric_arg::parse(text, *index)?)
                 }
                 Source::Json(location) => {
-                    let mut reader = open(location)?;
+                    let mut reader = open(location, TAKES_JSON)?;
                     json::check_start(&name, &mut reader)?;
+                    if let Location::File(path) = location {
+                        json::check_whole(&name, open_file(path, TAKES_JSON)?)?;
+                    }
                     Opening::Json(reader)
                 }
-                Source::Lines(location) => Opening::Lines(open(location)?),
+                Source::Lines(location) => Opening::Lines(open(location, TAKES_LINES)?),
                 Source::Samples {
                     name: histogram,
                     location,
@@ -118,15 +119,35 @@ pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>, now_ms: i64) -> Res
                 } => Opening::Samples {
                     histogram: histogram.clone(),
                     bounds: bounds.clone(),
-                    reader: open(location)?,
+                    reader: open(location, TAKES_SAMPLES)?,
                 },
                 Source::Results { location, settings } => {
-                    Opening::Results(results::open(&name, location, open(location)?, settings)?)
+                    let reader = open(location, TAKES_RESULTS)?;
+                    Opening::Results(results::open(&name, location, reader, settings)?)
                 }
             };
             Ok(Opened { name, kind, now_ms })
         })
         .collect()
+}
+
+/// What each flag takes, said when it is given a directory.
+const TAKES_JSON: &str = "--input takes a JSON file (or `-` for stdin)";
+const TAKES_LINES: &str = "--lines takes a text file of line protocol (or `-` for stdin)";
+const TAKES_SAMPLES: &str =
+    "--histogram NAME=FILE takes a text file of samples, one number per line (or `-` for stdin)";
+const TAKES_RESULTS: &str =
+    "--results takes a results file as JMeter, Locust or k6 wrote it (or `-` for stdin)";
+
+/// Opens a file to read, which must be one: a directory is a usage error naming it and saying
+/// what `expected` (what the flag takes).
+fn open_file(path: &std::path::Path, expected: &str) -> Result<std::fs::File> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("reading {} (it must be a readable file)", path.display()))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        anyhow::bail!("{} is a directory: {expected}", path.display());
+    }
+    Ok(file)
 }
 
 /// Reads an opened source into `sink`. What cannot be read is refused with its place.

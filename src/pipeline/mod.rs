@@ -14,6 +14,7 @@ use crate::cli::{Cli, OutputFormat, Verbosity};
 use crate::config::Config;
 use crate::model::Code;
 use crate::otlp::Window;
+use crate::printable::printable;
 use crate::report::{Outcome, Report};
 use crate::secret::redact;
 use crate::send::http;
@@ -104,7 +105,7 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
             Ok((report, None)) => report,
             Ok((mut report, Some(error))) => {
                 let message = format!("{}; the report shows the rounds before", redacted(&error));
-                let _ = writeln!(stderr, "keptn-dt-metrics: error: {message}");
+                let _ = writeln!(stderr, "keptn-dt-metrics: error: {}", printable(&message));
                 report.usage_error(message);
                 report
             }
@@ -114,7 +115,11 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
     report.add_setup(&config.context, &config.warnings, config.report_limit);
     if let Err(error) = write_report(&config, &report, stdout, stderr) {
         report.usage_error(format!("{error:#}"));
-        let _ = writeln!(stderr, "keptn-dt-metrics: error: {error:#}");
+        let _ = writeln!(
+            stderr,
+            "keptn-dt-metrics: error: {}",
+            printable(&format!("{error:#}"))
+        );
     }
     report.outcome
 }
@@ -128,7 +133,7 @@ pub fn report_usage_error(
     stderr: &mut dyn Write,
     message: &str,
 ) -> Outcome {
-    let _ = writeln!(stderr, "keptn-dt-metrics: error: {message}");
+    let _ = writeln!(stderr, "keptn-dt-metrics: error: {}", printable(message));
     if output == OutputFormat::Json {
         let mut report = Report::new(dry_run, Default::default(), Default::default());
         report.usage_error(message.to_owned());

@@ -1,9 +1,11 @@
 //! The report as text for people: one summary line per path, then what was refused and why,
-//! the warnings, and what was not sent.
+//! the warnings, and what was not sent. Every text that came from an input or a server is
+//! printed with its control characters escaped ([`printable`]), so that none can forge a line.
 
 use std::io::Write;
 
 use super::Report;
+use crate::printable::printable;
 
 /// Text reports list at most this many entries of each kind; the JSON report lists all.
 const TEXT_LIST_LIMIT: usize = 100;
@@ -65,7 +67,7 @@ impl Report {
                 o.points
             )?;
         } else {
-            let endpoint = o.endpoint.as_deref().unwrap_or("Dynatrace");
+            let endpoint = printable(o.endpoint.as_deref().unwrap_or("Dynatrace"));
             writeln!(
                 out,
                 "OTLP: {} of {} histogram point(s) sent in {} request(s) to {endpoint}: {} rejected{refused}",
@@ -78,14 +80,15 @@ impl Report {
             } else {
                 "warning"
             };
-            writeln!(out, "OTLP {label}: {message}")?;
+            writeln!(out, "OTLP {label}: {}", printable(message))?;
         }
         for refused in o.refused.iter().take(TEXT_LIST_LIMIT) {
-            writeln!(out, "refused {}: {}", refused.input, refused.error)?;
+            let (input, error) = (printable(&refused.input), printable(&refused.error));
+            writeln!(out, "refused {input}: {error}")?;
         }
         more(out, o.refused.len() as u64 + o.refused_unlisted, "refusals")?;
         if let Some(failure) = &o.failure {
-            writeln!(out, "OTLP delivery failed: {failure}")?;
+            writeln!(out, "OTLP delivery failed: {}", printable(failure))?;
             if o.unsent > 0 {
                 writeln!(out, "not sent: {} histogram point(s)", o.unsent)?;
             }
@@ -95,7 +98,7 @@ impl Report {
 
     fn write_interruption(&self, out: &mut dyn Write) -> std::io::Result<()> {
         match &self.interrupted {
-            Some(interrupted) => writeln!(out, "{interrupted}"),
+            Some(interrupted) => writeln!(out, "{}", printable(interrupted)),
             None => Ok(()),
         }
     }
@@ -105,7 +108,11 @@ impl Report {
             writeln!(
                 out,
                 "{} ({}): {} record(s) read, {} used, {} refused",
-                records.input, records.format, records.read, records.used, records.refused
+                printable(&records.input),
+                records.format,
+                records.read,
+                records.used,
+                records.refused
             )?;
         }
         Ok(())
@@ -128,7 +135,7 @@ impl Report {
                 l.total
             )?;
         } else {
-            let endpoint = self.endpoint.as_deref().unwrap_or("Dynatrace");
+            let endpoint = printable(self.endpoint.as_deref().unwrap_or("Dynatrace"));
             let metadata = match l.metadata {
                 0 => String::new(),
                 n => format!(" ({n} metadata, which Dynatrace may leave uncounted)"),
@@ -151,9 +158,9 @@ impl Report {
                 out,
                 "invalid line {} ({}): {}\n    {}",
                 invalid.line,
-                invalid.input,
-                invalid.error,
-                shorten(&invalid.text)
+                printable(&invalid.input),
+                printable(&invalid.error),
+                printable(&shorten(&invalid.text))
             )?;
         }
         more(
@@ -169,7 +176,8 @@ impl Report {
             )?;
         }
         for refused in l.refused.iter().take(TEXT_LIST_LIMIT) {
-            writeln!(out, "refused {}: {}", refused.input, refused.error)?;
+            let (input, error) = (printable(&refused.input), printable(&refused.error));
+            writeln!(out, "refused {input}: {error}")?;
         }
         more(out, l.refused.len() as u64 + l.refused_unlisted, "refusals")?;
         let warnings = l.warnings.len() as u64 + l.warnings_unlisted;
@@ -177,19 +185,19 @@ impl Report {
             writeln!(out, "{warnings} warning(s), listed without --quiet")?;
         }
         for warning in l.warnings.iter().take(TEXT_LIST_LIMIT).filter(|_| !quiet) {
-            let place = match (warning.line, &warning.input) {
+            let place = match (warning.line, warning.input.as_deref().map(printable)) {
                 (Some(line), Some(input)) => format!(" line {line} ({input})"),
                 (Some(line), None) => format!(" line {line}"),
                 (None, Some(input)) => format!(" {input}"),
                 (None, None) => String::new(),
             };
-            writeln!(out, "warning{place}: {}", warning.warning)?;
+            writeln!(out, "warning{place}: {}", printable(&warning.warning))?;
         }
         if !quiet {
             more(out, warnings, "warnings")?;
         }
         if let Some(failure) = &self.failure {
-            writeln!(out, "delivery failed: {failure}")?;
+            writeln!(out, "delivery failed: {}", printable(failure))?;
             if l.unsent > 0 {
                 writeln!(out, "not sent: {} line(s)", l.unsent)?;
             }

@@ -1,6 +1,7 @@
-//! HTTP: the client with the destination's TLS settings, one POST with retries where a retry
-//! can help, and the texts that explain a failed answer. When to retry and how long to wait is
-//! a [`RetryPolicy`], a plain value whose decisions are tested without a socket.
+//! HTTP: the client with the destination's TLS and proxy settings, one POST with retries where a
+//! retry can help, its answer read up to a cap within the timeout ([`super::answer`]), and the
+//! texts that explain a failed answer. When to retry and how long to wait is a
+//! [`RetryPolicy`], a plain value whose decisions are tested without a socket.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,19 +14,36 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
+use super::answer::Answer;
+use super::answer::{error_chain, read_capped, server_message, Received};
 use super::retry::{Attempt, GiveUp, RetryPolicy};
 use crate::destination::{Destination, Token};
 use crate::secret::{redact, shown};
 
-const MAX_MESSAGE_CHARS: usize = 500;
-
 pub fn client(destination: &Destination) -> Result<Client> {
-    let mut builder = Client::builder()
+    // The asynchronous client's timeout covers the whole exchange, the answer's body included,
+    // so that a body that trickles in forever ends at the timeout too; the blocking client's
+    // own timeout only bounds each wait.
+    let whole_exchange = reqwest::Client::builder().timeout(destination.timeout);
+    let mut builder = reqwest::blocking::ClientBuilder::from(whole_exchange)
         .timeout(destination.timeout)
         .connect_timeout(destination.timeout)
         .user_agent(concat!("keptn-dt-metrics/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .danger_accept_invalid_certs(destination.insecure_tls);
+    // Only the proxies the destination chose, never the variables read again behind its back.
+    builder = if destination.proxies.is_empty() {
+        builder.no_proxy()
+    } else {
+        let routes = destination.proxies.clone();
+        builder.proxy(reqwest::Proxy::custom(move |url| {
+            let origin = url.origin();
+            routes
+                .iter()
+                .find(|route| route.origin == origin)
+                .map(|route| route.proxy.clone())
+        }))
+    };
     if let Some(path) = &destination.ca_bundle {
         let pem = std::fs::read(path).with_context(|| {
             format!(
@@ -63,24 +81,6 @@ pub struct Post<'a> {
     pub content_type: &'static str,
     pub body: Vec<u8>,
     pub gzip: bool,
-}
-
-/// What a request that reached Dynatrace and was not a delivery failure came back with: a
-/// success or a 400 (some or all data invalid).
-#[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub content_type: Option<String>,
-    pub body: Vec<u8>,
-}
-
-impl Answer {
-    /// A login page or proxy error rather than Dynatrace's answer.
-    pub fn is_html(&self) -> bool {
-        self.content_type
-            .as_deref()
-            .is_some_and(|t| t.to_ascii_lowercase().contains("html"))
-    }
 }
 
 /// Why a request was not answered as Dynatrace answers, with the token redacted.
@@ -182,12 +182,17 @@ impl Sender {
                         .get(CONTENT_TYPE)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned);
-                    let body = response.bytes().map(|b| b.to_vec()).unwrap_or_default();
+                    let (body, received) = read_capped(response);
                     if status.is_success() || status == StatusCode::BAD_REQUEST {
+                        let received = match received {
+                            Received::BrokeOff(why) => Received::BrokeOff(self.redact(why)),
+                            received => received,
+                        };
                         posted.answer = Ok(Answer {
                             status,
                             content_type,
                             body,
+                            received,
                         });
                         return posted;
                     }
@@ -196,13 +201,13 @@ impl Sender {
                         status: status.as_u16(),
                         retry_after,
                     };
-                    let text = String::from_utf8_lossy(&body);
                     let kind = match status.as_u16() {
                         401 | 403 | 404 | 415 | 300..=399 => FailureKind::Fatal,
                         413 => FailureKind::TooLarge,
                         _ => FailureKind::GaveUp,
                     };
-                    let text = describe_status(status, &text, post.url, attempt + 1);
+                    let message = server_message(&body, &|text| self.redact(text));
+                    let text = describe_status(status, message, post.url, attempt + 1);
                     (how, Failure { text, kind })
                 }
                 Err(error) => {
@@ -295,21 +300,14 @@ fn retry_after(response: &Response) -> Option<Duration> {
     super::retry::retry_after(header, SystemTime::now())
 }
 
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-fn describe_status(status: StatusCode, body: &str, url: &Url, attempts: u32) -> String {
+/// The failure text of an answer that is not Dynatrace's success or 400; `message` is what the
+/// server said, already made safe to show.
+fn describe_status(
+    status: StatusCode,
+    message: Option<String>,
+    url: &Url,
+    attempts: u32,
+) -> String {
     let url = shown(url);
     let hint = match status.as_u16() {
         401 => "the API token is missing, invalid or expired: check DT_API_TOKEN".to_owned(),
@@ -334,57 +332,8 @@ fn describe_status(status: StatusCode, body: &str, url: &Url, attempts: u32) -> 
         ),
         _ => format!("unexpected answer from {url}"),
     };
-    match server_message(body) {
+    match message {
         Some(message) => format!("Dynatrace answered {status}: {hint}; it said: {message}"),
         None => format!("Dynatrace answered {status}: {hint}"),
-    }
-}
-
-/// The `error.message` of a Dynatrace error body, or the body itself, shortened; `None` when
-/// empty.
-pub fn server_message(body: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct ErrorEnvelope {
-        error: Option<ErrorMessage>,
-    }
-    #[derive(serde::Deserialize)]
-    struct ErrorMessage {
-        message: Option<String>,
-    }
-    let message = match serde_json::from_str::<ErrorEnvelope>(body) {
-        Ok(envelope) => envelope.error.and_then(|e| e.message).unwrap_or_default(),
-        Err(_) => body.trim().to_owned(),
-    };
-    if message.trim().is_empty() {
-        return None;
-    }
-    Some(message.chars().take(MAX_MESSAGE_CHARS).collect())
-}
-
-/// The failure text for an answer that is a web page rather than Dynatrace's API.
-pub fn not_dynatrace(url: &Url, status: StatusCode, variable: &str) -> String {
-    let url = shown(url);
-    format!(
-        "{url} answered {status} with a web page, not as Dynatrace's API (a proxy or login \
-         page?): check DT_TENANT or {variable}"
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_messages() {
-        assert_eq!(
-            server_message(r#"{"error":{"code":401,"message":"Token is missing"}}"#).as_deref(),
-            Some("Token is missing")
-        );
-        assert_eq!(
-            server_message("  plain text ").as_deref(),
-            Some("plain text")
-        );
-        assert_eq!(server_message(""), None);
-        assert_eq!(server_message(&"x".repeat(900)).unwrap().len(), 500);
     }
 }

@@ -2,10 +2,11 @@
 //! numbers and the inputs the lines came from.
 
 use reqwest::Url;
-use serde::Deserialize;
 
+use super::answer::{not_dynatrace, server_message, shown_text, too_long, Answer, Received};
 use super::batch::LineBatch;
-use super::http::{not_dynatrace, server_message, Answer, Failure, FailureKind, Posted};
+use super::http::{Failure, FailureKind, Posted};
+use super::validation::{compact, named_line, ValidationResponse};
 use crate::model::{Capped, Origin};
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -49,6 +50,7 @@ impl LinesDelivery {
     }
 
     /// Records how posting `batch` to `url` went; returns the failure's kind, if it failed.
+    /// `redact` takes the token out of a text.
     pub fn record(
         &mut self,
         batch: &LineBatch,
@@ -62,11 +64,20 @@ impl LinesDelivery {
                 text: not_dynatrace(url, answer.status, "DT_METRICS_URL"),
                 kind: FailureKind::Fatal,
             },
+            Ok(answer) if answer.received == Received::TooLong => {
+                // The lines went out and something answered: whether Dynatrace took them is
+                // not known.
+                self.sent += batch.len();
+                self.unconfirmed += batch.len() - batch.metadata_lines();
+                self.failed_requests += 1;
+                if self.failure.is_none() {
+                    self.failure = Some(too_long(url, answer.status));
+                }
+                return Some(FailureKind::Fatal);
+            }
             Ok(answer) => {
                 self.sent += batch.len();
-                // A server message may echo the request's headers.
-                let body = redact(String::from_utf8_lossy(&answer.body).into_owned());
-                self.answered(&answer, &body, batch);
+                self.answered(&answer, batch, &redact);
                 return None;
             }
             Err(failure) => failure,
@@ -79,60 +90,98 @@ impl LinesDelivery {
         Some(failure.kind)
     }
 
-    fn answered(&mut self, answer: &Answer, body: &str, batch: &LineBatch) {
-        let response = serde_json::from_str::<ValidationResponse>(body).unwrap_or_default();
+    fn warn(&mut self, line: Option<(usize, Option<&Origin>)>, warning: impl FnOnce() -> String) {
+        self.warnings.push_with(|| ServerWarning {
+            line: line.map(|(line, _)| line),
+            warning: warning(),
+            origin: line.and_then(|(_, origin)| origin.cloned()),
+        });
+    }
+
+    /// Takes in an answer: its counts, checked against the lines sent, and the lines it names,
+    /// each entry on its own. Every text in it is shown redacted, escaped and cut.
+    fn answered(&mut self, answer: &Answer, batch: &LineBatch, redact: &dyn Fn(String) -> String) {
+        let status = answer.status;
+        let shown = |text: &str| shown_text(text, redact);
+        if let Received::BrokeOff(why) = &answer.received {
+            self.warn(None, || {
+                format!(
+                    "Dynatrace's answer ({status}) did not arrive whole: {}",
+                    shown(why)
+                )
+            });
+        }
+        let response = ValidationResponse::parse(&answer.body);
+        for oddity in &response.oddities {
+            self.warn(None, || {
+                format!(
+                    "Dynatrace's answer ({status}) is not as Dynatrace writes it: {}",
+                    shown(oddity)
+                )
+            });
+        }
         let (ok, invalid) = self.count(answer, &response, batch);
         self.ok += ok;
         self.invalid += invalid;
-        let listed = response.error.as_ref().map_or(0, |e| e.invalid_lines.len());
-        if invalid > 0 && listed == 0 {
-            let message = server_message(body).unwrap_or_else(|| "no reason given".into());
-            self.warnings.push_with(|| ServerWarning {
-                line: None,
-                warning: format!(
-                    "Dynatrace refused {invalid} line(s) without naming them ({}): {message}",
-                    answer.status
-                ),
-                origin: None,
+        if invalid > 0 && response.invalid_lines.is_empty() {
+            let message =
+                server_message(&answer.body, redact).unwrap_or_else(|| "no reason given".into());
+            self.warn(None, || {
+                format!(
+                    "Dynatrace refused {invalid} line(s) without naming them ({status}): {message}"
+                )
             });
         }
         // Dynatrace numbers the lines of a request from 1.
-        let locate = |line: usize| {
-            let sent = line.checked_sub(1).and_then(|i| batch.line(i));
-            (batch.first + line, sent)
-        };
-        if let Some(error) = response.error {
-            for invalid in error.invalid_lines {
-                let (line, sent) = locate(invalid.line);
-                self.invalid_lines.push_with(|| InvalidLine {
-                    line,
-                    error: invalid.error,
-                    origin: sent.map(|(_, origin)| origin.clone()),
-                    text: sent.map(|(text, _)| text.to_owned()).unwrap_or_default(),
+        let sent = |line: usize| batch.line(line - 1);
+        for entry in &response.invalid_lines {
+            let named = named_line(entry, batch.len(), &["error"]);
+            let located = named
+                .line
+                .and_then(|line| sent(line).map(|(text, origin)| (line, text, origin)));
+            let Some((line, text, origin)) = located else {
+                self.warn(None, || {
+                    format!(
+                        "Dynatrace named an invalid line that is not one of the {} it was sent; \
+                         its entry was not listed: {}",
+                        batch.len(),
+                        shown(&compact(entry))
+                    )
                 });
+                continue;
+            };
+            self.invalid_lines.push_with(|| InvalidLine {
+                line: batch.first + line,
+                error: shown(named.text.as_deref().unwrap_or("no reason given")),
+                origin: Some(origin.clone()),
+                text: text.to_owned(),
+            });
+        }
+        let message = response.warnings_message.as_deref();
+        if response.warning_lines.is_empty() {
+            if let Some(message) = message {
+                self.warn(None, || shown(message));
             }
         }
-        if let Some(warnings) = response.warnings {
-            if warnings.warning_lines.is_empty() {
-                if let Some(message) = warnings.message.clone() {
-                    self.warnings.push(ServerWarning {
-                        line: None,
-                        warning: message,
-                        origin: None,
-                    });
-                }
-            }
-            for warning in warnings.warning_lines {
-                let located = warning.line.map(locate);
-                self.warnings.push_with(|| ServerWarning {
-                    line: located.map(|(line, _)| line),
-                    warning: warning
-                        .warning
-                        .or(warnings.message.clone())
-                        .unwrap_or_default(),
-                    origin: located.and_then(|(_, sent)| sent.map(|(_, o)| o.clone())),
-                });
-            }
+        for entry in &response.warning_lines {
+            let named = named_line(entry, batch.len(), &["warning", "message"]);
+            let odd_line = entry.get("line").is_some_and(|l| !l.is_null()) && named.line.is_none();
+            let text = match (odd_line, named.text.as_deref().or(message)) {
+                (false, Some(text)) => shown(text),
+                (true, _) => format!(
+                    "Dynatrace sent a warning for a line it was not sent: {}",
+                    shown(&compact(entry))
+                ),
+                (false, None) => format!(
+                    "Dynatrace sent a warning without a text: {}",
+                    shown(&compact(entry))
+                ),
+            };
+            let located = named.line.map(|line| {
+                let origin = sent(line).map(|(_, origin)| origin);
+                (batch.first + line, origin)
+            });
+            self.warn(located, || text);
         }
     }
 }
@@ -149,13 +198,19 @@ impl LinesDelivery {
     ) -> (u64, u64) {
         let sent = batch.len() as u64;
         let data_lines = sent - batch.metadata_lines() as u64;
-        let counted = response.lines_ok.is_some() || response.lines_invalid.is_some();
-        let (ok, invalid) = match (response.lines_ok, response.lines_invalid) {
+        let (lines_ok, lines_invalid) = match response.counts_readable {
+            true => (response.lines_ok, response.lines_invalid),
+            false => (None, None),
+        };
+        let counted = lines_ok.is_some() || lines_invalid.is_some();
+        let (ok, invalid) = match (lines_ok, lines_invalid) {
             (ok, Some(invalid)) => (ok.unwrap_or(sent.saturating_sub(invalid)), invalid),
             (Some(ok), None) if !answer.status.is_success() => (ok, sent.saturating_sub(ok)),
             (Some(ok), None) => (ok, 0),
             // A 400 that counts nothing refused the whole request.
-            (None, None) if !answer.status.is_success() => return (0, sent),
+            (None, None) if !answer.status.is_success() && answer.received == Received::Whole => {
+                return (0, sent)
+            }
             (None, None) => (0, 0),
         };
         let accounted = ok.saturating_add(invalid);
@@ -166,21 +221,18 @@ impl LinesDelivery {
         if accounted > sent {
             let invalid = invalid.min(sent);
             let ok = ok.min(sent - invalid);
-            self.warnings.push_with(|| ServerWarning {
-                line: None,
-                warning: format!(
+            self.warn(None, || {
+                format!(
                     "Dynatrace's answer ({status}) counts {accounted} line(s) for a request of \
                      {sent}; taken as {ok} accepted and {invalid} invalid"
-                ),
-                origin: None,
+                )
             });
             return (ok, invalid);
         }
         let unconfirmed = data_lines.saturating_sub(accounted).max(1);
         self.unconfirmed += unconfirmed as usize;
-        self.warnings.push_with(|| ServerWarning {
-            line: None,
-            warning: if counted {
+        self.warn(None, || {
+            if counted {
                 format!(
                     "Dynatrace's answer ({status}) accounts for {accounted} of the {sent} \
                      line(s) sent ({ok} accepted, {invalid} invalid): {unconfirmed} line(s) are \
@@ -191,51 +243,10 @@ impl LinesDelivery {
                     "Dynatrace answered {status} without counting the lines (not its \
                      ValidationResponse): {unconfirmed} line(s) are unconfirmed"
                 )
-            },
-            origin: None,
+            }
         });
         (ok, invalid)
     }
-}
-
-/// Dynatrace's ValidationResponse in all the spellings its endpoints and docs use.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ValidationResponse {
-    #[serde(alias = "linesValid")]
-    lines_ok: Option<u64>,
-    lines_invalid: Option<u64>,
-    error: Option<ErrorBody>,
-    warnings: Option<WarningsBody>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ErrorBody {
-    #[serde(default)]
-    invalid_lines: Vec<InvalidLineBody>,
-}
-
-#[derive(Debug, Deserialize)]
-struct InvalidLineBody {
-    line: usize,
-    #[serde(default)]
-    error: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WarningsBody {
-    message: Option<String>,
-    #[serde(default, alias = "changedMetricKeys")]
-    warning_lines: Vec<WarningLineBody>,
-}
-
-#[derive(Debug, Deserialize)]
-struct WarningLineBody {
-    line: Option<usize>,
-    #[serde(alias = "message")]
-    warning: Option<String>,
 }
 
 #[cfg(test)]
@@ -250,11 +261,12 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             content_type: None,
             body: body.as_bytes().to_vec(),
+            received: Received::Whole,
         }
     }
 
     fn record(delivery: &mut LinesDelivery, status: u16, body: &str, batch: &LineBatch) {
-        delivery.answered(&answer(status, body), body, batch);
+        delivery.answered(&answer(status, body), batch, &|text| text);
     }
 
     #[test]

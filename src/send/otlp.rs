@@ -5,7 +5,8 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResp
 use prost::Message;
 use reqwest::{StatusCode, Url};
 
-use super::http::{not_dynatrace, server_message, Failure, FailureKind, Posted};
+use super::answer::{not_dynatrace, server_message, shown_text, too_long, Answer, Received};
+use super::http::{Failure, FailureKind, Posted};
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct OtlpDelivery {
@@ -29,7 +30,8 @@ impl OtlpDelivery {
     }
 
     /// Records how posting a request of `points` data points to `url` went; returns the
-    /// failure's kind, if it failed.
+    /// failure's kind, if it failed. `redact` takes the token out of a text; every text of the
+    /// server's is shown redacted, escaped and cut.
     pub fn record(
         &mut self,
         points: usize,
@@ -38,15 +40,41 @@ impl OtlpDelivery {
         redact: impl Fn(String) -> String,
     ) -> Option<FailureKind> {
         self.requests += posted.attempts;
+        let redact: &dyn Fn(String) -> String = &redact;
         let failure = match posted.answer {
+            Ok(answer) if answer.received == Received::TooLong && !answer.is_html() => {
+                // The points went out and something answered: whether Dynatrace took them is
+                // not known.
+                self.points_sent += points;
+                self.unconfirmed_points += points;
+                self.failed_requests += 1;
+                if self.failure.is_none() {
+                    self.failure = Some(too_long(url, answer.status));
+                }
+                return Some(FailureKind::Fatal);
+            }
+            Ok(Answer {
+                status,
+                received: Received::BrokeOff(why),
+                ..
+            }) => {
+                self.points_sent += points;
+                self.unconfirmed_points += points;
+                let why = shown_text(&why, redact);
+                self.messages.push(format!(
+                    "Dynatrace's answer ({status}) to a request of {points} data point(s) did not \
+                     arrive whole ({why}): they are unconfirmed"
+                ));
+                return None;
+            }
             Ok(answer) if answer.status == StatusCode::BAD_REQUEST => {
                 self.points_sent += points;
                 self.rejected += points as u64;
-                let message = otlp_error_text(&answer.body);
-                self.messages.push(redact(format!(
+                let message = otlp_error_text(&answer.body, redact);
+                self.messages.push(format!(
                     "Dynatrace refused all {points} data point(s) of a request (400 Bad Request): \
                      {message}"
-                )));
+                ));
                 return None;
             }
             Ok(answer) => {
@@ -65,7 +93,8 @@ impl OtlpDelivery {
                             }
                             self.rejected += rejected;
                             if !partial.error_message.is_empty() {
-                                self.messages.push(redact(partial.error_message));
+                                self.messages
+                                    .push(shown_text(&partial.error_message, redact));
                             }
                         }
                         return None;
@@ -96,15 +125,18 @@ struct RpcStatus {
     message: String,
 }
 
-/// The reason in a failed OTLP answer: JSON, a protobuf `Status`, or plain text.
-fn otlp_error_text(body: &[u8]) -> String {
-    if let Some(message) = std::str::from_utf8(body).ok().and_then(server_message) {
-        if !message.chars().any(char::is_control) {
-            return message;
-        }
+/// The reason in a failed OTLP answer: JSON, a protobuf `Status`, or plain text; shown
+/// redacted, escaped and cut.
+fn otlp_error_text(body: &[u8], redact: &dyn Fn(String) -> String) -> String {
+    // Protobuf is binary: text that is not UTF-8 or holds control characters is not a message.
+    let text = std::str::from_utf8(body)
+        .ok()
+        .filter(|text| !text.chars().any(|c| c.is_control() && !c.is_whitespace()));
+    if let Some(message) = text.and_then(|text| server_message(text.as_bytes(), redact)) {
+        return message;
     }
     match RpcStatus::decode(body) {
-        Ok(status) if !status.message.is_empty() => status.message,
+        Ok(status) if !status.message.is_empty() => shown_text(&status.message, redact),
         _ => "no reason given".to_owned(),
     }
 }
@@ -115,8 +147,9 @@ mod tests {
 
     #[test]
     fn failure_reasons_in_any_of_the_three_forms() {
+        let plain = |text: String| text;
         assert_eq!(
-            otlp_error_text(br#"{"error":{"message":"bad point"}}"#),
+            otlp_error_text(br#"{"error":{"message":"bad point"}}"#, &plain),
             "bad point"
         );
         let status = RpcStatus {
@@ -124,9 +157,9 @@ mod tests {
             message: "invalid histogram".into(),
         };
         assert_eq!(
-            otlp_error_text(&status.encode_to_vec()),
+            otlp_error_text(&status.encode_to_vec(), &plain),
             "invalid histogram"
         );
-        assert_eq!(otlp_error_text(b""), "no reason given");
+        assert_eq!(otlp_error_text(b"", &plain), "no reason given");
     }
 }

@@ -16,9 +16,10 @@ pub enum Kind {
     Export,
     /// Runs here: `cargo run -- ...`, alone or in a pipeline.
     Run,
-    /// `cargo test`: what runs this.
+    /// `cargo test`, with the image's name or without: what runs this.
     CargoTest,
-    /// The image build from a binary cargo built; `.ci/run` runs these.
+    /// The image build from a binary cargo built (and copied into the build context); `.ci/run`
+    /// runs these.
     Ci,
     /// `docker run` of the image; the ignored test below runs it where CI built the image.
     DockerRun,
@@ -36,7 +37,17 @@ pub fn kind(command: &str) -> Kind {
         ("export", _) => Kind::Export,
         _ if command.contains("cargo run") => Kind::Run,
         ("cargo", "test") => Kind::CargoTest,
-        ("cargo", "build") | ("rustup", _) | ("DOCKER_BUILDKIT=0", "docker") => Kind::Ci,
+        (image, "cargo") if image.starts_with("KEPTN_DT_METRICS_IMAGE=") && word(2) == "test" => {
+            Kind::CargoTest
+        }
+        ("cargo", "build")
+        | ("rustup", _)
+        | ("install", "-D")
+        | ("DOCKER_BUILDKIT=0", "docker") => Kind::Ci,
+        ("sudo", "apt-get") => Kind::Elsewhere(
+            "installs a system package as root; .ci/run installs musl-tools where musl-gcc is \
+             missing",
+        ),
         ("docker", "build") if command.contains("examples/loadtest-image") => Kind::Elsewhere(
             "pulls the load-test tool's image; CI builds the same Dockerfile FROM scratch \
              (tests/container.rs)",
@@ -151,7 +162,7 @@ fn the_image_build_commands_are_the_ones_ci_runs() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 3, "rustup, cargo build, docker build");
+    assert_eq!(checked, 4, "rustup, cargo build, the copy, docker build");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! sent ([`server`]), a scratch directory per test, and a way to run the real binary with nothing
 //! from the developer's environment. OTLP requests (gzip-compressed binary protobuf) are recorded
 //! as bytes and can be decoded ([`otlp`]). Also: what `--help` declares ([`help`]), Kubernetes
-//! name rules ([`kubernetes`]) and a run's peak memory ([`memory`]).
+//! name rules ([`kubernetes`]), a run's peak memory ([`memory`]), and a bare TCP server for
+//! servers that misbehave and for proxies ([`raw`]).
 
 pub mod help;
 pub mod job_executor;
@@ -10,6 +11,7 @@ pub mod kubernetes;
 pub mod memory;
 pub mod options;
 pub mod otlp;
+pub mod raw;
 mod server;
 pub mod tls;
 
@@ -91,6 +93,13 @@ impl Cli {
 
     pub fn env_os(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Cli {
         self.command.env(name, value);
+        self
+    }
+
+    /// Reads the file at `path` as stdin.
+    pub fn stdin_file(mut self, path: &Path) -> Cli {
+        self.command
+            .stdin(std::fs::File::open(path).expect("open the file for stdin"));
         self
     }
 

@@ -1,44 +1,25 @@
 //! `--input`: a JSON document, either the guide's list `[{"name": .., "value": ..}]` or the
 //! object form `{"dimensions": .., "metrics": [..], "histograms": [..]}`, read entry by entry as
-//! it streams in. A document that does not start as one of the two stops the run before anything
-//! is sent; a bad entry is refused with its JSON path and the others are read; a document that
-//! breaks off is refused from there on, with the line and column, after what came before.
+//! it streams in. A document that does not start as one of the two, or a file that is not
+//! well-formed JSON, stops the run before anything is sent ([`check`]); a bad entry is refused
+//! with its JSON path and the others are read; a document on stdin that breaks off is refused
+//! from there on, with the line and column, after what came before.
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::sync::Arc;
 
 use super::Sink;
 use crate::model::{Code, Metric, Origin, Position, Refusal, Value};
+pub use check::{check_start, check_whole};
 use entry::{json_dimensions, json_histogram, json_metric, why_not, JsonMetric};
 use slice::{raw_extent, Parsed};
 use stream::{JsonStream, StreamError};
 
+mod check;
 mod entry;
 mod fields;
 mod slice;
 mod stream;
-
-/// Checks that `reader` starts as a JSON list or object (after whitespace and a byte order
-/// mark), without consuming anything: a file that is not JSON at all is a usage error.
-pub fn check_start(name: &str, reader: &mut impl BufRead) -> anyhow::Result<()> {
-    let start = reader.fill_buf()?;
-    let text = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
-    let mut tokens = text.iter().filter(|b| !b.is_ascii_whitespace());
-    let plausible = matches!(
-        (tokens.next(), tokens.next()),
-        (Some(b'{'), Some(b'"' | b'}') | None)
-            | (
-                Some(b'['),
-                Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' | b']') | None
-            )
-    );
-    if !plausible {
-        anyhow::bail!(
-            "{name} is not valid JSON (expected a list of metrics or {{\"metrics\": [...]}})"
-        );
-    }
-    Ok(())
-}
 
 pub fn read(name: &Arc<str>, reader: impl Read, sink: &mut dyn Sink) {
     let mut document = Document {
@@ -76,24 +57,26 @@ pub fn read(name: &Arc<str>, reader: impl Read, sink: &mut dyn Sink) {
 }
 
 /// The next metric entry, read straight from the text; an entry that is JSON but not a metric
-/// is the reason why not, with the path to the wrong field.
+/// is the reason why not, with the path to the wrong field. A number out of range (`1e309`) is
+/// well-formed JSON that no metric can hold: that entry is refused, not the rest of the text.
 fn metric_entry(slice: &[u8], eof: bool) -> Parsed<Result<JsonMetric<'_>, crate::model::Problem>> {
     let mut entries = serde_json::Deserializer::from_slice(slice).into_iter::<JsonMetric>();
     match entries.next() {
         // An object or a list ends with its closing bracket: nothing can follow that is part of
         // it.
         Some(Ok(entry)) => Parsed::Done(Ok(entry), entries.byte_offset()),
-        Some(Err(error)) if error.classify() == serde_json::error::Category::Data => {
-            match raw_extent(slice, eof) {
-                Parsed::Done((start, len), taken) => Parsed::Done(
-                    Err(why_not::<JsonMetric>(&slice[start..start + len])),
-                    taken,
-                ),
-                Parsed::More => Parsed::More,
-                Parsed::Failed(error) => Parsed::Failed(error),
-            }
+        Some(Err(error)) if error.classify() == serde_json::error::Category::Eof => {
+            Parsed::Failed(error)
         }
-        Some(Err(error)) => Parsed::Failed(error),
+        // Whether the entry is JSON at all, the bytes it takes tell.
+        Some(Err(_)) => match raw_extent(slice, eof) {
+            Parsed::Done((start, len), taken) => Parsed::Done(
+                Err(why_not::<JsonMetric>(&slice[start..start + len])),
+                taken,
+            ),
+            Parsed::More => Parsed::More,
+            Parsed::Failed(error) => Parsed::Failed(error),
+        },
         None => Parsed::More,
     }
 }
