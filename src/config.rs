@@ -138,7 +138,7 @@ impl Config {
                 insecure_tls: cli.insecure_ssl,
                 ca_bundle: cli.ca_bundle,
                 allow_plain_http: cli.allow_plain_http,
-                proxy: crate::proxy::ProxyVars::from_env()?,
+                proxy: cli.proxy,
             })?)
         };
         for note in destination.iter().flat_map(|d| &d.notes) {

@@ -28,7 +28,7 @@ pub struct ProxyVars {
 }
 
 /// The variables read, upper-case first, as curl and reqwest read them.
-const NAMES: [[&str; 2]; 4] = [
+pub const NAMES: [[&str; 2]; 4] = [
     ["ALL_PROXY", "all_proxy"],
     ["HTTP_PROXY", "http_proxy"],
     ["HTTPS_PROXY", "https_proxy"],
@@ -36,29 +36,23 @@ const NAMES: [[&str; 2]; 4] = [
 ];
 
 impl ProxyVars {
-    /// Reads the variables; one that is not UTF-8 is a usage error naming it.
-    pub fn from_env() -> Result<ProxyVars> {
-        let read = |names: [&str; 2]| -> Result<Option<String>> {
-            for name in names {
-                let Some(value) = std::env::var_os(name) else {
-                    continue;
-                };
-                let Some(value) = value.to_str() else {
-                    bail!("{name} is not valid UTF-8 (the value is not shown): fix or unset it");
-                };
-                if !value.trim().is_empty() {
-                    return Ok(Some(value.trim().to_owned()));
-                }
-            }
-            Ok(None)
+    /// The variables from `set` (name, value; already checked to be UTF-8 and not empty), the
+    /// upper-case name first.
+    pub fn from_set(set: &[(String, String)]) -> ProxyVars {
+        let read = |names: [&str; 2]| {
+            names.iter().find_map(|name| {
+                set.iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.trim().to_owned())
+            })
         };
         let [all, http, https, no] = NAMES.map(read);
-        Ok(ProxyVars {
-            all: all?,
-            http: http?,
-            https: https?,
-            no: no?,
-        })
+        ProxyVars {
+            all,
+            http,
+            https,
+            no,
+        }
     }
 }
 

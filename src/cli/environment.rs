@@ -17,6 +17,7 @@ use serde_aux::serde_introspection::serde_introspect;
 use super::{values, CliError, LABELS_PREFIX};
 use crate::context::{argo, azure, github, gitlab, jenkins, CiVariables};
 use crate::model::RunDimension;
+use crate::proxy::{self, ProxyVars};
 use crate::secret::Secret;
 
 /// The variables of the options, each read as its flag would be (a flag wins over it).
@@ -58,6 +59,8 @@ pub struct Environment {
     pub ci: CiVariables,
     /// `LABELS_<KEY>`, keys lowercased, sorted by variable name.
     pub labels: Vec<RunDimension>,
+    /// `HTTPS_PROXY`, `NO_PROXY` and the others, either case.
+    pub proxy: ProxyVars,
 }
 
 /// A boolean variable: the words [`values::bool_arg`] accepts, in any case.
@@ -118,6 +121,7 @@ impl Environment {
         .into_iter()
         .flatten()
         .map(|field| field.to_ascii_uppercase())
+        .chain(proxy::NAMES.iter().flatten().map(|name| name.to_string()))
         .collect()
     }
 
@@ -126,6 +130,7 @@ impl Environment {
         let known = Environment::variables();
         let mut list = Vec::new();
         let mut labels = Vec::new();
+        let mut proxies = Vec::new();
         for (name, value) in vars {
             // A name that is not UTF-8 is none of ours.
             let Some(name) = name.to_str() else {
@@ -142,6 +147,10 @@ impl Environment {
                 )));
             };
             if value.trim().is_empty() {
+                continue;
+            }
+            if proxy::NAMES.iter().flatten().any(|n| *n == name) {
+                proxies.push((name.to_owned(), value));
                 continue;
             }
             match label.map(str::to_lowercase) {
@@ -161,6 +170,7 @@ impl Environment {
                 argo: from_list(&list)?,
             },
             labels,
+            proxy: ProxyVars::from_set(&proxies),
         })
     }
 }

@@ -318,6 +318,10 @@ pub struct Cli {
     /// The variables of the CI systems the run may be in.
     #[arg(skip)]
     pub ci: CiVariables,
+
+    /// The proxy variables.
+    #[arg(skip)]
+    pub proxy: crate::proxy::ProxyVars,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

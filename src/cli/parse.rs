@@ -33,6 +33,7 @@ impl Cli {
         cli.take(env.options, &matches).map_err(CliError::Usage)?;
         cli.env_labels = env.labels;
         cli.ci = env.ci;
+        cli.proxy = env.proxy;
         Ok(cli)
     }
 
