@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use clap::error::ContextValue;
 use keptn_dt_metrics::cli::{Cli, CliError, Environment, OutputFormat};
 use keptn_dt_metrics::pipeline::{self, Io, SystemClock};
 use keptn_dt_metrics::printable::printable;
@@ -26,8 +27,19 @@ fn main() -> ExitCode {
             let _ = error.print();
             Outcome::Accepted
         }
-        Err(CliError::Clap(error)) => {
-            // clap quotes the value it refused, which may be the token.
+        Err(CliError::Clap(mut error)) => {
+            // clap quotes the value it refused, which may be the token or hold control
+            // characters (a forged line): each value it quotes is escaped, the whole redacted.
+            let quoted: Vec<_> = error
+                .context()
+                .filter_map(|(kind, value)| match value {
+                    ContextValue::String(text) => Some((kind, printable(text).into_owned())),
+                    _ => None,
+                })
+                .collect();
+            for (kind, text) in quoted {
+                error.insert(kind, ContextValue::String(text));
+            }
             let rendered = redact(&error.render().to_string(), secret.as_ref());
             eprint!("{rendered}");
             let first = rendered.lines().next().unwrap_or_default();

@@ -83,3 +83,21 @@ fn server_messages_are_printed_escaped() {
         assert!(out.stdout.contains("bad value\\u{1b}[2J"), "{}", out.stdout);
     }
 }
+
+#[test]
+fn values_quoted_in_command_line_errors_are_printed_escaped() {
+    let dir = Workdir::new("controls-clap");
+    for args in [
+        vec![
+            "--dry-run".to_owned(),
+            "--timeout-secs".into(),
+            format!("3{FORGE}"),
+        ],
+        vec!["--dry-run".to_owned(), "-o".into(), format!("text{FORGE}")],
+    ] {
+        let out = dir.cli().args(&args).run();
+        assert_eq!(out.code, 2, "{args:?}");
+        assert_safe(&format!("{args:?}, stderr"), &out.stderr);
+        assert!(out.stderr.contains("\\r\\n"), "{args:?}: {}", out.stderr);
+    }
+}
