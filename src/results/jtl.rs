@@ -10,6 +10,7 @@ use csv::ByteRecord;
 
 use super::csv_rows::{field, split, Rows};
 use super::emit::send;
+use super::percentiles::Rule;
 use super::samples::Samples;
 use super::{time, Job};
 use crate::model::{Code, Origin, Position, Warning};
@@ -102,7 +103,7 @@ struct Sample<'r> {
 }
 
 pub fn read(job: &mut Job, header: Header, reader: impl Read) {
-    let mut samples = match Samples::new(job.settings.bounds.clone()) {
+    let mut samples = match Samples::new(job.settings.bounds.clone(), Rule::JMeter) {
         Ok(samples) => samples,
         Err(why) => return job.stop(Position::Whole, &why),
     };

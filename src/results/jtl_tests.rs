@@ -217,10 +217,11 @@ fn the_mapping_for_one_label() {
             "loadtest.error_rate,request=GET /,tool=jmeter Gauge(0.5)",
             "loadtest.response_time,request=GET /,tool=jmeter \
              Summary { min: 10.0, max: 30.0, sum: 40.0, count: 2 }",
-            "loadtest.response_time_p50,request=GET /,tool=jmeter Gauge(10.07469668951133)",
-            "loadtest.response_time_p90,request=GET /,tool=jmeter Gauge(10.07469668951133)",
-            "loadtest.response_time_p95,request=GET /,tool=jmeter Gauge(10.07469668951133)",
-            "loadtest.response_time_p99,request=GET /,tool=jmeter Gauge(10.07469668951133)",
+            // The Aggregate Report's: ranks round(0.5 * 2) = 1 and round(0.9 * 2) = 2.
+            "loadtest.response_time_p50,request=GET /,tool=jmeter Gauge(10.0)",
+            "loadtest.response_time_p90,request=GET /,tool=jmeter Gauge(30.0)",
+            "loadtest.response_time_p95,request=GET /,tool=jmeter Gauge(30.0)",
+            "loadtest.response_time_p99,request=GET /,tool=jmeter Gauge(30.0)",
         ]
     );
     assert_eq!(sink.metadata.len(), 8);

@@ -21,7 +21,9 @@ mod k6_json;
 mod k6_summary;
 mod labels;
 mod locust;
+mod percentiles;
 mod samples;
+mod sketch;
 mod time;
 
 /// The results formats, as `--results-format` names them.
