@@ -1,6 +1,6 @@
 //! End to end, real JMeter 2.13 result files (`tests/fixtures/results/jmeter/`, with the scripts
 //! that made them) read by the real binary, to the figures of JMeter's own Aggregate Report run
-//! over the same file (`NAME.aggregate.csv`, written by `AggregateReport.java` with JMeter's
+//! over the same file (`FILE.aggregate.csv`, written by `AggregateReport.java` with JMeter's
 //! classes): counts, errors, min, max and the percentiles, label by label and in total.
 
 #[allow(dead_code)]
@@ -31,8 +31,7 @@ fn equals_the_aggregate_report(file: &str, args: &[&str]) {
         .args(args)
         .run();
     out.expect_code(0);
-    let stem = file.rsplit_once('.').unwrap().0;
-    let rows = report(&fixture(&format!("{stem}.aggregate.csv")));
+    let rows = report(&fixture(&format!("{file}.aggregate.csv")));
     assert!(rows.len() > 5, "{file}: {rows:?}");
     let requests = by_request(&out.stdout, "requests");
     let failures = by_request(&out.stdout, "failures");
@@ -54,12 +53,31 @@ fn equals_the_aggregate_report(file: &str, args: &[&str]) {
                 "{file} {label}: {summary} has no {want}"
             );
         }
+        // Throughput: requests over the label's first start to last end; KB/sec the bytes
+        // received over the same time.
+        let throughput: f64 = row["Throughput"].parse().unwrap();
+        let rate = number(&by_request(&out.stdout, "requests_per_second")[label]);
+        assert!(
+            close(rate, throughput),
+            "{file} {label}: {rate} vs {throughput}"
+        );
+        let kilobytes: f64 = row["KB/sec"].parse().unwrap();
+        let received = number(&by_request(&out.stdout, "bytes_received")[label]);
+        let seconds = count / throughput;
+        assert!(
+            close(received / seconds / 1024.0, kilobytes),
+            "{file} {label}: {received}"
+        );
         for (key, column) in PERCENTILES {
             let sent = number(&by_request(&out.stdout, key)[label]);
             let want: f64 = row[column].parse().unwrap();
             assert_eq!(sent, want, "{file} {label} {key}: JMeter says {want}");
         }
     }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs()
 }
 
 #[test]
@@ -76,6 +94,24 @@ fn tab_delimited_dated_and_wider_jtls_give_the_aggregate_reports_figures() {
     ] {
         equals_the_aggregate_report(file, &[]);
     }
+}
+
+#[test]
+fn jmeter_2_x_default_jtl_without_a_header_row_gives_the_aggregate_reports_figures() {
+    equals_the_aggregate_report("jmeter/results-2.13-defaults.jtl", &[]);
+    equals_the_aggregate_report(
+        "jmeter/results-2.13-defaults.jtl",
+        &["--results-format", "jmeter"],
+    );
+}
+
+#[test]
+fn xml_jtls_give_the_aggregate_reports_figures() {
+    // Transaction controller rows after their samplers, as in the CSV files.
+    equals_the_aggregate_report("jmeter/results-2.13.xml", &[]);
+    // The transaction controller's parent sample holds its samplers' samples: the report, and
+    // so this, counts the parent only.
+    equals_the_aggregate_report("jmeter/results-2.13-nested.xml", &[]);
 }
 
 /// The Aggregate Report's rule, written out here: the sample at 1-based rank round(q * n) with q

@@ -17,10 +17,7 @@ pub fn format(name: &str, head: &[u8]) -> Result<Format> {
     match text[start] {
         b'{' if is_k6_output_line(&text[start..]) => return Ok(Format::K6Json),
         b'{' => return Ok(Format::K6Summary),
-        b'<' => bail!(
-            "{name} is XML: JMeter's XML results are not read; save them as CSV \
-             (jmeter.save.saveservice.output_format=csv, the default)"
-        ),
+        b'<' => return markup(name, &text[start..]),
         _ => {}
     }
     let fields = header_fields(text);
@@ -40,6 +37,9 @@ pub fn format(name: &str, head: &[u8]) -> Result<Format> {
     if has("user count") || has("traceback") {
         bail!("{name} is one of Locust's other files: give PREFIX_stats.csv to --results");
     }
+    if jtl::headless(text).is_some() {
+        return Ok(Format::Jmeter);
+    }
     if jtl::looks_headless(text) {
         bail!("{}", jtl::headless_message(name));
     }
@@ -49,6 +49,32 @@ pub fn format(name: &str, head: &[u8]) -> Result<Format> {
          (--summary-export, handleSummary) or JSON output (--out json); --results-format names \
          the format when it is one of these"
     );
+}
+
+/// True when `head` starts (after a byte-order mark and blanks) with `<`: XML or HTML.
+pub fn is_markup(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+}
+
+/// JMeter's XML results, or a page for people that says what to give instead.
+fn markup(name: &str, text: &[u8]) -> Result<Format> {
+    let lower = String::from_utf8_lossy(&text[..text.len().min(200)]).to_ascii_lowercase();
+    if lower.starts_with("<?xml") || lower.starts_with("<testresults") {
+        return Ok(Format::Jmeter);
+    }
+    if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+        bail!(
+            "{name} is an HTML page (Locust's --html report or JMeter's dashboard), made to be \
+             read by people, not here: give Locust's JSON (--json-file NAME writes NAME.json) or \
+             PREFIX_stats.csv (--csv PREFIX), or JMeter's JTL (-l results.jtl)"
+        );
+    }
+    bail!(
+        "{name} is markup that is not a JMeter result file (those start with <?xml or \
+         <testResults>): give JMeter's JTL, Locust's JSON or stats file, or k6's summary or \
+         JSON output"
+    )
 }
 
 /// The fields of a header line, whatever of the delimiters JMeter and Locust use it has.
@@ -89,6 +115,15 @@ mod tests {
         assert_eq!(detected(jtl).unwrap(), Format::Jmeter);
         let tab = "timeStamp\telapsed\tlabel\tsuccess\r\n";
         assert_eq!(detected(tab).unwrap(), Format::Jmeter);
+        // JMeter 2.x's default: no header row, its default columns.
+        let headless = "1795650413678,36,\"GET /a, b\",200,OK,T 1-1,text,true,167,2,2,36\n";
+        assert_eq!(detected(headless).unwrap(), Format::Jmeter);
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+        assert_eq!(detected(xml).unwrap(), Format::Jmeter);
+        assert_eq!(
+            detected("<testResults version=\"1.2\">").unwrap(),
+            Format::Jmeter
+        );
         let locust = "Type,Name,Request Count,Failure Count,Median Response Time\r\n";
         assert_eq!(detected(locust).unwrap(), Format::Locust);
         let point = r#"{"metric":"http_reqs","type":"Point","data":{"value":1}}"#;
@@ -106,12 +141,10 @@ mod tests {
     fn what_is_not_results_says_what_it_is() {
         let error = |head: &str| detected(head).unwrap_err().to_string();
         assert!(error("").contains("empty"));
-        assert!(error("<?xml version=\"1.0\"?>\n").contains("save them as CSV"));
+        assert!(error("<!DOCTYPE html>\n").contains("Locust's JSON (--json-file NAME"));
+        assert!(error("<svg>\n").contains("not a JMeter result file"));
         assert!(error("Method,Name,Error,Occurrences\r\n").contains("failures file"));
-        assert!(
-            error("1795650413678,36,GET /,200,OK,T 1-1,text,true,167,2,2,36\n")
-                .contains("print_field_names=true")
-        );
+        assert!(error("1795650413678,36,GET /,200,true,7\n").contains("print_field_names=true"));
         assert!(error("a,b,c\n").contains("--results-format"));
     }
 }

@@ -127,22 +127,28 @@ fn epoch_milliseconds_end_at_the_last_samples_end() {
 }
 
 #[test]
-fn headless_jtls_and_xml_are_refused_with_what_to_do() {
-    let error = read_fixture("jmeter/results-2.13-defaults.jtl")
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(error.contains("without its header row"), "{error}");
+fn a_headless_jtl_with_a_default_column_set_is_read() {
+    // JMeter 2.13's own defaults: no header row; the figures of its Aggregate Report.
+    let sink = read_fixture("jmeter/results-2.13-defaults.jtl").unwrap();
+    assert_eq!(sink.refusal_texts(), Vec::<String>::new());
+    assert_eq!((sink.records[0].read, sink.records[0].used), (136, 136));
+    assert_eq!(count_of(&sink, "requests", "_all"), 136.0);
+    assert_eq!(count_of(&sink, "failures", "_all"), 24.0);
+    // The 3.1+ default set, header row turned off: its first line is a sample too.
+    let text = "1795650383438,85,GET /,200,OK,T 1-2,text,true,,167,113,2,2,http://h/,85,0,3\n\
+                1795650383437,91,GET /,500,Err,T 1-1,text,false,\"x, y\",167,113,2,2,http://h/,80,0,4\n";
+    let sink = read_text(text, None).unwrap();
+    assert_eq!((sink.records[0].read, sink.refusals.len()), (2, 0));
+    assert_eq!(count_of(&sink, "failures", "GET /"), 1.0);
+    assert_eq!(count_of(&sink, "bytes_sent", "_all"), 226.0);
+}
+
+#[test]
+fn headless_jtls_of_other_columns_are_refused_with_what_to_do() {
+    let forced = read_text("1795650413678,36,GET /,200,true,7\n", Some(Format::Jmeter));
+    let error = forced.err().unwrap().to_string();
     assert!(error.contains("print_field_names=true"), "{error}");
-    let forced = read_text(
-        "1795650413678,36,GET /,200,OK,T,text,true,167,2,2,36\n",
-        Some(Format::Jmeter),
-    );
-    assert!(forced
-        .err()
-        .unwrap()
-        .to_string()
-        .contains("print_field_names=true"));
+    assert!(error.contains("2.x: timeStamp,elapsed,label"), "{error}");
     let no_success = read_text("timeStamp,elapsed,label\n1,2,x\n", None);
     assert!(no_success
         .err()

@@ -184,6 +184,7 @@ fn row_stats(header: &Header, record: &ByteRecord) -> Result<RequestStats, Strin
         response_time,
         percentiles: if requests > 0 { percentiles } else { [None; 4] },
         histogram: None,
+        ..RequestStats::default()
     })
 }
 

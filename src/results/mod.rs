@@ -16,7 +16,10 @@ use crate::sink::{Location, Sink, BUFFER};
 mod csv_rows;
 mod detect;
 mod emit;
+mod extras;
+mod jmeter;
 mod jtl;
+mod jtl_xml;
 mod k6_json;
 mod k6_summary;
 mod labels;
@@ -29,7 +32,7 @@ mod time;
 /// The results formats, as `--results-format` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// JMeter JTL, CSV with its header row
+    /// JMeter JTL: CSV (with its header row, or JMeter's default columns without one) or XML
     Jmeter,
     /// Locust's PREFIX_stats.csv (PREFIX_failures.csv beside it adds failure reasons)
     Locust,
@@ -108,6 +111,7 @@ pub struct Opened {
 /// The format, with what its first line said of the columns.
 enum Plan {
     Jmeter(jtl::Header),
+    JmeterXml,
     Locust(locust::Header),
     K6Summary,
     K6Json,
@@ -134,6 +138,7 @@ pub fn open(
         None => detect::format(name, &head)?,
     };
     let plan = match format {
+        Format::Jmeter if detect::is_markup(&head) => Plan::JmeterXml,
         Format::Jmeter => Plan::Jmeter(jtl::header(name, &head)?),
         Format::Locust => Plan::Locust(locust::header(name, &head)?),
         Format::K6Summary => Plan::K6Summary,
@@ -154,7 +159,7 @@ pub fn open(
 /// `now_ms` is the run's clock, against which the test's end time is checked.
 pub fn read(name: &Arc<str>, opened: Opened, now_ms: i64, sink: &mut dyn Sink) {
     let format = match opened.format {
-        Plan::Jmeter(_) => Format::Jmeter,
+        Plan::Jmeter(_) | Plan::JmeterXml => Format::Jmeter,
         Plan::Locust(_) => Format::Locust,
         Plan::K6Summary => Format::K6Summary,
         Plan::K6Json => Format::K6Json,
@@ -175,6 +180,7 @@ pub fn read(name: &Arc<str>, opened: Opened, now_ms: i64, sink: &mut dyn Sink) {
     };
     match opened.format {
         Plan::Jmeter(header) => jtl::read(&mut job, header, opened.reader),
+        Plan::JmeterXml => jtl_xml::read(&mut job, opened.reader),
         Plan::Locust(header) => locust::read(&mut job, header, opened.reader, opened.path),
         Plan::K6Summary => k6_summary::read(&mut job, opened.reader),
         Plan::K6Json => k6_json::read(&mut job, opened.reader),

@@ -10,6 +10,7 @@
 //! their sketches.
 
 use super::emit::{RequestStats, Results, Spread, TestTime, PERCENTILES};
+use super::extras::{Extras, Sampled};
 use super::labels::Labels;
 use super::percentiles::{in_sorted, in_sorted_runs, Rule};
 use super::sketch::Sketch;
@@ -119,6 +120,7 @@ pub struct Stats {
     failures: u64,
     kept: Kept,
     buckets: Aggregator,
+    extras: Extras,
 }
 
 impl Stats {
@@ -128,6 +130,7 @@ impl Stats {
             failures: 0,
             kept: Kept::Exact(Vec::new()),
             buckets: Aggregator::new(bounds)?,
+            extras: Extras::default(),
         })
     }
 
@@ -142,6 +145,7 @@ impl Stats {
         let mut stats = RequestStats {
             requests: Some(self.requests),
             failures: Some(self.failures),
+            more: self.extras.finish(self.requests, self.failures),
             ..RequestStats::default()
         };
         if let Ok(buckets) = self.buckets.finish() {
@@ -193,14 +197,28 @@ impl Samples {
 
     /// A request of the label `method name` that took `elapsed_ms`, and whether it failed.
     pub fn request(&mut self, method: Option<&[u8]>, name: &[u8], elapsed_ms: f64, failed: bool) {
+        self.measured(method, name, elapsed_ms, failed, &Sampled::default());
+    }
+
+    /// [`Samples::request`], with what else the sample measured.
+    pub fn measured(
+        &mut self,
+        method: Option<&[u8]>,
+        name: &[u8],
+        elapsed_ms: f64,
+        failed: bool,
+        sampled: &Sampled,
+    ) {
         let label = self.labels.get(method, name);
         label.count(elapsed_ms);
+        label.extras.add(sampled);
         label.failures += u64::from(failed);
         let ran_out = label
             .kept
             .keep(self.rule.kept(elapsed_ms), &mut self.budget);
         self.all.count(elapsed_ms);
         self.all.failures += u64::from(failed);
+        self.all.extras.add(sampled);
         if ran_out {
             self.sketch_all();
         }
@@ -261,7 +279,10 @@ impl Samples {
                 .map(|(label, stats)| {
                     let (min, max) = stats.range();
                     let percentiles = stats.kept.percentiles(rule, min, max);
-                    (label, stats.finish(percentiles))
+                    let mut stats = stats.finish(percentiles);
+                    // How many users there were is said of the test, not of one label.
+                    stats.more.users = None;
+                    (label, stats)
                 })
                 .collect(),
             all: Some(self.all.finish(all_percentiles)),
@@ -308,159 +329,5 @@ impl Samples {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::percentiles::in_sorted;
-    use super::*;
-
-    /// A skewed, lognormal-like spread from 0.5 ms to about 40 s, deterministic.
-    fn skewed(n: usize, seed: f64) -> Vec<f64> {
-        (0..n)
-            .map(|i| {
-                let u = ((i as f64 + seed) * 0.618_033_988_75).fract();
-                0.5 * (11.0 * u * u).exp()
-            })
-            .collect()
-    }
-
-    /// The rule's percentiles of `values`, from all of them sorted.
-    fn exact(rule: Rule, values: &[f64]) -> [Option<f64>; 4] {
-        let mut sorted: Vec<f64> = values.iter().map(|&v| rule.kept(v)).collect();
-        sorted.sort_by(f64::total_cmp);
-        let qs = PERCENTILES.map(|(_, q)| q);
-        rule.percentiles(qs, sorted.len() as u64, |r| in_sorted(&sorted, r))
-    }
-
-    fn within_one_percent(got: [Option<f64>; 4], want: [Option<f64>; 4]) {
-        for (got, want) in got.iter().zip(want) {
-            let (got, want) = (got.unwrap(), want.unwrap());
-            assert!((got - want).abs() <= 0.01 * want, "{got} vs {want}");
-        }
-    }
-
-    /// Three labels and some samples of no label, read with `budget`.
-    fn three_labels(rule: Rule, budget: Budget, sizes: [usize; 3]) -> (Results, [Vec<f64>; 4]) {
-        let mut samples = Samples::new(None, rule).unwrap();
-        samples.budget = budget;
-        let labels = sizes.map(|n| skewed(n, n as f64));
-        let unlabelled = skewed(7, 0.5);
-        let longest = sizes.into_iter().max().unwrap();
-        for i in 0..longest {
-            for (name, values) in [b"a", b"b", b"c"].iter().zip(&labels) {
-                if let Some(&value) = values.get(i) {
-                    samples.request(None, *name, value, false);
-                }
-            }
-        }
-        unlabelled
-            .iter()
-            .for_each(|&v| samples.unlabelled_request(v));
-        let all: Vec<f64> = labels
-            .iter()
-            .flatten()
-            .chain(&unlabelled)
-            .copied()
-            .collect();
-        let [a, b, c] = labels;
-        (samples.finish(), [a, b, c, all])
-    }
-
-    #[test]
-    fn within_the_budget_every_percentile_is_the_tools_own() {
-        for rule in [Rule::K6, Rule::JMeter, Rule::Locust] {
-            let (finished, values) = three_labels(rule, Budget::default(), [1_000, 1, 26]);
-            for (i, (_, stats)) in finished.labels.iter().enumerate() {
-                assert_eq!(stats.percentiles, exact(rule, &values[i]), "{rule:?} {i}");
-            }
-            let all = finished.all.unwrap();
-            assert_eq!(all.percentiles, exact(rule, &values[3]), "{rule:?}");
-            assert_eq!(all.requests, Some(1_034));
-        }
-    }
-
-    #[test]
-    fn a_label_past_its_budget_is_sketched_within_one_percent() {
-        let budget = Budget {
-            label: 500,
-            ..Budget::default()
-        };
-        let (finished, values) = three_labels(Rule::JMeter, budget, [2_000, 300, 40]);
-        within_one_percent(
-            finished.labels[0].1.percentiles,
-            exact(Rule::JMeter, &values[0]),
-        );
-        // The others keep theirs exactly.
-        assert_eq!(
-            finished.labels[1].1.percentiles,
-            exact(Rule::JMeter, &values[1])
-        );
-        let all = finished.all.unwrap();
-        within_one_percent(all.percentiles, exact(Rule::JMeter, &values[3]));
-    }
-
-    #[test]
-    fn past_the_runs_budget_every_label_is_sketched_within_one_percent() {
-        let budget = Budget {
-            run: 1_000,
-            ..Budget::default()
-        };
-        let (finished, values) = three_labels(Rule::K6, budget, [900, 600, 300]);
-        for (i, (_, stats)) in finished.labels.iter().enumerate() {
-            within_one_percent(stats.percentiles, exact(Rule::K6, &values[i]));
-        }
-        within_one_percent(
-            finished.all.unwrap().percentiles,
-            exact(Rule::K6, &values[3]),
-        );
-    }
-
-    #[test]
-    fn the_room_kept_never_passes_the_runs_budget() {
-        let mut samples = Samples::new(None, Rule::JMeter).unwrap();
-        samples.budget.run = 10_000;
-        for i in 0..30_000u32 {
-            let label = format!("label {}", i % 7);
-            samples.request(None, label.as_bytes(), f64::from(i % 997), false);
-            assert!(samples.budget.reserved <= 10_000);
-        }
-        assert!(samples.budget.exhausted);
-        assert_eq!(samples.budget.reserved, 0);
-    }
-
-    #[test]
-    fn failures_and_times_are_counted_per_label_and_over_all() {
-        let mut samples = Samples::new(Some(vec![10.0, 100.0]), Rule::JMeter).unwrap();
-        samples.request(Some(b"GET"), b"/a", 5.0, false);
-        samples.request(Some(b"GET"), b"/a", 50.0, false);
-        samples.failure(Some(b"GET"), b"/a");
-        samples.request(None, b"/b", 500.0, true);
-        samples.unlabelled_request(0.0);
-        samples.time(2_000, 3_000, true);
-        samples.time(1_000, 1_500, false);
-        let finished = samples.finish();
-        let a = &finished.labels[0].1;
-        assert_eq!((a.requests, a.failures), (Some(2), Some(1)));
-        assert_eq!(a.histogram.as_ref().unwrap().counts, vec![1, 1, 0]);
-        let all = finished.all.unwrap();
-        assert_eq!((all.requests, all.failures), (Some(4), Some(2)));
-        assert_eq!(all.histogram.unwrap().counts, vec![2, 1, 1]);
-        assert_eq!(
-            finished.time,
-            Some(TestTime {
-                start_ns: 1_000,
-                end_ns: 3_000,
-                zoned: false
-            })
-        );
-    }
-
-    #[test]
-    fn no_samples_no_times() {
-        let finished = Samples::new(None, Rule::K6).unwrap().finish();
-        let all = finished.all.unwrap();
-        assert_eq!(all.requests, Some(0));
-        assert_eq!(all.response_time, None);
-        assert_eq!(all.percentiles, [None; 4]);
-        assert_eq!(all.histogram, None);
-        assert_eq!(finished.time, None);
-    }
-}
+#[path = "samples_tests.rs"]
+mod tests;
