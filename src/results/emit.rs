@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use super::extras::{self, Key, More};
 use super::labels::{Label, ALL};
-use super::Job;
+use super::{window, Job};
 use crate::model::{
     Buckets, Code, Histogram, Metadata, Metric, Origin, Position, Value, Warning, Window,
-    MAX_FUTURE_MS, MAX_PAST_MS,
 };
 
 /// Response times in milliseconds, as every tool writes them.
@@ -208,35 +207,7 @@ impl Emitter {
             window: None,
             described: [false; 10],
         };
-        let Some(time) = time else {
-            return emitter;
-        };
-        let end_ms = time.end_ns.div_euclid(1_000_000);
-        if (job.now_ms - MAX_PAST_MS..=job.now_ms + MAX_FUTURE_MS).contains(&end_ms) {
-            let start_ns = time.start_ns.min(time.end_ns).max(0) as u64;
-            emitter.timestamp = Some(end_ms);
-            emitter.window = Some(Window {
-                start_ns,
-                end_ns: (time.end_ns as u64).max(start_ns + 1),
-            });
-            return emitter;
-        }
-        let zone = if time.zoned {
-            ""
-        } else {
-            " (the file's times have no zone and were read as UTC)"
-        };
-        job.sink.warning(Warning {
-            origin: Origin::whole(Arc::clone(job.name)),
-            code: Code::TimestampOutOfWindow,
-            text: format!(
-                "the test ended at {end_ms} (UTC milliseconds){zone}, outside the 1 hour in the \
-                 past to 10 minutes in the future that Dynatrace accepts (now is {}): its \
-                 metrics are sent without a timestamp (Dynatrace uses the time it receives \
-                 them), and histograms of its samples over this run's window",
-                job.now_ms
-            ),
-        });
+        (emitter.timestamp, emitter.window) = window::decide(job, time);
         emitter
     }
 

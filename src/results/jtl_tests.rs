@@ -104,14 +104,24 @@ fn a_custom_year_first_timestamp_format_gives_the_tests_time() {
     )
     .unwrap();
     assert!(late.metrics.iter().all(|m| m.timestamp.is_none()));
-    assert!(late.histograms.iter().all(|h| h.window.is_none()));
+    // The histograms keep the test's own 3.4 s, ending now.
+    let now_ns = (end_ms as u64 + 2 * 3_600_000) * 1_000_000;
+    for histogram in &late.histograms {
+        let window = histogram.window.unwrap();
+        assert_eq!((window.start_ns, window.end_ns), (now_ns - 3_400_000_000, now_ns));
+    }
     let warning = &late.warnings[0];
     assert_eq!(warning.code, Code::TimestampOutOfWindow);
     assert!(
-        warning.text.contains("no zone and were read as UTC"),
+        warning.text.contains(
+            "the test ended at 2026-11-25T23:46:42.416Z (the file's times have no zone and were \
+             read as UTC)"
+        ),
         "{}",
         warning.text
     );
+    assert!(warning.text.contains("(now is 2026-11-26T01:46:42.416Z)"), "{}", warning.text);
+    assert!(warning.text.contains("test's own duration (3s 400ms) ending now"), "{}", warning.text);
 }
 
 #[test]

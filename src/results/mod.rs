@@ -28,6 +28,7 @@ mod percentiles;
 mod samples;
 mod sketch;
 mod time;
+mod window;
 
 /// The results formats, as `--results-format` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

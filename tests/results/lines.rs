@@ -65,7 +65,10 @@ pub fn label_lines(request: &str, extra: &str, values: [&str; 8], first: bool) -
 }
 
 /// The lines of `lines` (metadata and data) of the keys [`label_lines`] gives.
-#[allow(dead_code, reason = "not every test crate that includes this module uses it")]
+#[allow(
+    dead_code,
+    reason = "not every test crate that includes this module uses it"
+)]
 pub fn response_time_lines(lines: &[&str]) -> Vec<String> {
     let keys = [
         "requests",
