@@ -225,6 +225,9 @@ pub enum Code {
     /// Load-test results with more request labels than are kept apart: the others are counted
     /// under one label.
     LabelsFolded,
+    /// Load-test results from a file the tool rewrites while it runs (Locust's stats CSV), which
+    /// may miss the end of the test.
+    ResultsMayLag,
 }
 
 /// Something from the inputs that will not be sent, and why.

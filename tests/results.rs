@@ -12,6 +12,9 @@ mod lines;
 #[path = "results/more.rs"]
 mod more;
 
+#[path = "results/refusals.rs"]
+mod refusals;
+
 use lines::{example, label_lines, response_time_lines};
 use support::otlp::{delta_point, expected_counts, metrics, otlp_requests, pair, pairs};
 use support::{keptn_env, FakeDynatrace, Workdir, INGEST_PATH};

@@ -108,7 +108,10 @@ fn a_custom_year_first_timestamp_format_gives_the_tests_time() {
     let now_ns = (end_ms as u64 + 2 * 3_600_000) * 1_000_000;
     for histogram in &late.histograms {
         let window = histogram.window.unwrap();
-        assert_eq!((window.start_ns, window.end_ns), (now_ns - 3_400_000_000, now_ns));
+        assert_eq!(
+            (window.start_ns, window.end_ns),
+            (now_ns - 3_400_000_000, now_ns)
+        );
     }
     let warning = &late.warnings[0];
     assert_eq!(warning.code, Code::TimestampOutOfWindow);
@@ -120,8 +123,18 @@ fn a_custom_year_first_timestamp_format_gives_the_tests_time() {
         "{}",
         warning.text
     );
-    assert!(warning.text.contains("(now is 2026-11-26T01:46:42.416Z)"), "{}", warning.text);
-    assert!(warning.text.contains("test's own duration (3s 400ms) ending now"), "{}", warning.text);
+    assert!(
+        warning.text.contains("(now is 2026-11-26T01:46:42.416Z)"),
+        "{}",
+        warning.text
+    );
+    assert!(
+        warning
+            .text
+            .contains("test's own duration (3s 400ms) ending now"),
+        "{}",
+        warning.text
+    );
 }
 
 #[test]

@@ -24,6 +24,7 @@ mod k6_json;
 mod k6_summary;
 mod labels;
 mod locust;
+mod locust_json;
 mod percentiles;
 mod samples;
 mod sketch;
@@ -35,7 +36,8 @@ mod window;
 pub enum Format {
     /// JMeter JTL: CSV (with its header row, or JMeter's default columns without one) or XML
     Jmeter,
-    /// Locust's PREFIX_stats.csv (PREFIX_failures.csv beside it adds failure reasons)
+    /// Locust's JSON (--json-file, --json), or its PREFIX_stats.csv (PREFIX_failures.csv beside
+    /// it adds failure reasons)
     Locust,
     /// k6's end-of-test summary: --summary-export, or the data handleSummary receives
     #[value(name = "k6-summary")]
@@ -114,6 +116,7 @@ enum Plan {
     Jmeter(jtl::Header),
     JmeterXml,
     Locust(locust::Header),
+    LocustJson,
     K6Summary,
     K6Json,
 }
@@ -138,9 +141,19 @@ pub fn open(
         Some(format) => format,
         None => detect::format(name, &head)?,
     };
+    // A JSON object that is not k6's JSON output is read whole to tell a k6 summary from
+    // another document (an --input one given to --results by mistake).
+    let (head, reader) = if settings.format.is_none() && format == Format::K6Summary {
+        let (document, reader) = whole_document(head, reader)?;
+        detect::json_document(name, &document)?;
+        (document, reader)
+    } else {
+        (head, reader)
+    };
     let plan = match format {
         Format::Jmeter if detect::is_markup(&head) => Plan::JmeterXml,
         Format::Jmeter => Plan::Jmeter(jtl::header(name, &head)?),
+        Format::Locust if detect::starts_with(&head, b'[') => Plan::LocustJson,
         Format::Locust => Plan::Locust(locust::header(name, &head)?),
         Format::K6Summary => Plan::K6Summary,
         Format::K6Json => Plan::K6Json,
@@ -161,7 +174,7 @@ pub fn open(
 pub fn read(name: &Arc<str>, opened: Opened, now_ms: i64, sink: &mut dyn Sink) {
     let format = match opened.format {
         Plan::Jmeter(_) | Plan::JmeterXml => Format::Jmeter,
-        Plan::Locust(_) => Format::Locust,
+        Plan::Locust(_) | Plan::LocustJson => Format::Locust,
         Plan::K6Summary => Format::K6Summary,
         Plan::K6Json => Format::K6Json,
     };
@@ -183,6 +196,7 @@ pub fn read(name: &Arc<str>, opened: Opened, now_ms: i64, sink: &mut dyn Sink) {
         Plan::Jmeter(header) => jtl::read(&mut job, header, opened.reader),
         Plan::JmeterXml => jtl_xml::read(&mut job, opened.reader),
         Plan::Locust(header) => locust::read(&mut job, header, opened.reader, opened.path),
+        Plan::LocustJson => locust_json::read(&mut job, opened.reader),
         Plan::K6Summary => k6_summary::read(&mut job, opened.reader),
         Plan::K6Json => k6_json::read(&mut job, opened.reader),
     }
@@ -225,16 +239,33 @@ impl Job<'_> {
 /// The longest first line looked at to find the format.
 const HEAD_BYTES: u64 = 256 * 1024;
 
-/// The first line of `reader` (at most [`HEAD_BYTES`]), and the reader after it.
+/// The first line of `reader` that is not blank, with the blank lines before it (at most
+/// [`HEAD_BYTES`] in all), and the reader after it.
 fn first_line(
     mut reader: Box<dyn BufRead + Send>,
 ) -> std::io::Result<(Vec<u8>, Box<dyn BufRead + Send>)> {
     let mut head = Vec::new();
-    reader
-        .by_ref()
-        .take(HEAD_BYTES)
-        .read_until(b'\n', &mut head)?;
-    Ok((head, reader))
+    loop {
+        let room = HEAD_BYTES.saturating_sub(head.len() as u64);
+        let read = reader.by_ref().take(room).read_until(b'\n', &mut head)?;
+        if read == 0 || room == 0 || !head.iter().all(u8::is_ascii_whitespace) {
+            return Ok((head, reader));
+        }
+    }
+}
+
+/// The whole of a JSON document whose first line is `head` (at most as much as a k6 summary
+/// may have, and one byte more), and the reader after it.
+fn whole_document(
+    head: Vec<u8>,
+    reader: Box<dyn BufRead + Send>,
+) -> std::io::Result<(Vec<u8>, Box<dyn BufRead + Send>)> {
+    let mut document = head;
+    let mut reader = reader;
+    let room = detect::MAX_DOCUMENT_BYTES + 1
+        - document.len().min(detect::MAX_DOCUMENT_BYTES as usize) as u64;
+    reader.by_ref().take(room).read_to_end(&mut document)?;
+    Ok((document, reader))
 }
 
 #[cfg(test)]

@@ -20,7 +20,6 @@ pub enum Rule {
     /// Locust (`calculate_response_time_percentile`): each time rounded as
     /// `bucket_response_time` does, then the value at 0-based rank floor(q * n), found counting
     /// from the top (nearest rank).
-    #[allow(dead_code, reason = "the Locust JSON reader, next, uses it")]
     Locust,
 }
 
@@ -157,7 +156,6 @@ pub fn in_sorted_runs(runs: &[&[f64]], ranks: &[u64]) -> Vec<f64> {
 
 /// The values at `ranks` (sorted, 0-based) of samples given as `(value, count)` in ascending
 /// order of value (Locust's response-time dictionary).
-#[allow(dead_code, reason = "the Locust JSON reader, next, uses it")]
 pub fn in_counted(counted: &[(f64, u64)], ranks: &[u64]) -> Vec<f64> {
     let mut values = Vec::with_capacity(ranks.len());
     let mut below = 0u64;

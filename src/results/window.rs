@@ -77,6 +77,9 @@ mod tests {
         assert_eq!(iso_8601(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso_8601(-5), "-5 ms after 1970-01-01T00:00:00Z");
         let far = i64::MAX / 4;
-        assert_eq!(iso_8601(far), format!("{far} ms after 1970-01-01T00:00:00Z"));
+        assert_eq!(
+            iso_8601(far),
+            format!("{far} ms after 1970-01-01T00:00:00Z")
+        );
     }
 }
