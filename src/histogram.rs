@@ -47,6 +47,11 @@ impl Aggregator {
         self.max = self.max.max(value);
     }
 
+    /// The smallest and largest sample, once there is one.
+    pub fn range(&self) -> Option<(f64, f64)> {
+        (self.count > 0).then_some((self.min, self.max))
+    }
+
     pub fn finish(self) -> Result<Buckets, String> {
         if self.count == 0 {
             return Err("the histogram has no samples".into());

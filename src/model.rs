@@ -228,6 +228,9 @@ pub enum Code {
     /// A tenant URL in a form that does not serve the token APIs (the new UI's `apps` host, a
     /// browser path) was turned into the environment's API URL.
     TenantUrlChanged,
+    /// Load-test results from a file the tool rewrites while it runs (Locust's stats CSV), which
+    /// may miss the end of the test.
+    ResultsMayLag,
 }
 
 /// Something from the inputs that will not be sent, and why.

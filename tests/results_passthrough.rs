@@ -23,11 +23,55 @@ fn locust_stats_with_failures_beside_under_the_integration_name() {
     let out = keptn_env(dir.cli())
         .credentials(server.url(), TOKEN)
         .env("INTEGRATION_NAME", "loadtest")
-        .args(["--results", "locust_stats.csv"])
+        .args(["--results", "locust_stats.csv", "--output", "json"])
         .run();
 
     out.expect_code(0);
-    let lines = server.requests_to(INGEST_PATH)[0].lines().join("\n");
+    // The stats file lags the run: said once.
+    let warnings = out.json()["lines"]["warnings"].clone();
+    assert_eq!(warnings[0]["code"], "results_may_lag", "{warnings}");
+    let warning = warnings[0]["warning"].as_str().unwrap();
+    assert!(warning.contains("--json-file NAME"), "{warning}");
+    let requests = server.requests_to(INGEST_PATH);
+    let all_lines = requests[0].lines();
+    // Locust's own rates and content size pass through.
+    let aggregate = |key: &str| {
+        all_lines
+            .iter()
+            .find(|l| l.starts_with(&format!("keptn.loadtest.{key},request=_all,")))
+            .map(|l| l.rsplit_once(' ').unwrap().1.to_owned())
+    };
+    assert_eq!(
+        aggregate("requests_per_second").as_deref(),
+        Some("gauge,33.406491253464594")
+    );
+    assert_eq!(
+        aggregate("failures_per_second").as_deref(),
+        Some("gauge,3.200621916499602")
+    );
+    // Average Content Size x Request Count.
+    assert_eq!(
+        aggregate("bytes_received").as_deref(),
+        Some("count,delta=7229")
+    );
+    let extra = [
+        "requests_per_second",
+        "failures_per_second",
+        "bytes_received",
+    ];
+    let lines = all_lines
+        .iter()
+        .filter(|line| {
+            let key = line
+                .trim_start_matches('#')
+                .split([',', ' '])
+                .next()
+                .unwrap();
+            !extra.iter().any(|k| key == format!("keptn.loadtest.{k}"))
+        })
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
     let m = ",method=GET,tool=locust";
     let mut expected = label_lines(
         "/",

@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
+use super::extras::{self, Key, More};
 use super::labels::{Label, ALL};
-use super::Job;
+use super::{window, Job};
 use crate::model::{
     Buckets, Code, Histogram, Metadata, Metric, Origin, Position, Value, Warning, Window,
-    MAX_FUTURE_MS, MAX_PAST_MS,
 };
 
 /// Response times in milliseconds, as every tool writes them.
@@ -19,6 +19,18 @@ pub struct Spread {
     pub max: f64,
     pub sum: f64,
     pub count: u64,
+}
+
+impl Spread {
+    /// As a summary line's value.
+    pub fn value(self) -> Value {
+        Value::Summary {
+            min: self.min,
+            max: self.max,
+            sum: self.sum,
+            count: self.count,
+        }
+    }
 }
 
 /// The percentiles sent, and the quantile each stands for.
@@ -34,6 +46,8 @@ pub struct RequestStats {
     /// In the order of [`PERCENTILES`].
     pub percentiles: [Option<f64>; 4],
     pub histogram: Option<Buckets>,
+    /// Rates, bytes, latency, users, response codes: where the tool's data has them.
+    pub more: More,
 }
 
 impl RequestStats {
@@ -53,6 +67,7 @@ impl RequestStats {
         };
         self.percentiles = [None; 4];
         self.histogram = None;
+        self.more.merge(&other.more);
     }
 }
 
@@ -165,6 +180,9 @@ const KEYS: [(&str, &str, Option<&str>, &str); 10] = [
 /// Sends one input's labels as metrics, all with the same timestamp and histogram window.
 pub struct Emitter {
     keys: Vec<String>,
+    section: Option<&'static str>,
+    /// The keys of `extras.rs` whose metadata line was sent.
+    described_more: Vec<&'static str>,
     timestamp: Option<i64>,
     window: Option<Window>,
     described: [bool; 10],
@@ -183,39 +201,13 @@ impl Emitter {
             .collect();
         let mut emitter = Emitter {
             keys,
+            section: job.settings.section,
+            described_more: Vec::new(),
             timestamp: None,
             window: None,
             described: [false; 10],
         };
-        let Some(time) = time else {
-            return emitter;
-        };
-        let end_ms = time.end_ns.div_euclid(1_000_000);
-        if (job.now_ms - MAX_PAST_MS..=job.now_ms + MAX_FUTURE_MS).contains(&end_ms) {
-            let start_ns = time.start_ns.min(time.end_ns).max(0) as u64;
-            emitter.timestamp = Some(end_ms);
-            emitter.window = Some(Window {
-                start_ns,
-                end_ns: (time.end_ns as u64).max(start_ns + 1),
-            });
-            return emitter;
-        }
-        let zone = if time.zoned {
-            ""
-        } else {
-            " (the file's times have no zone and were read as UTC)"
-        };
-        job.sink.warning(Warning {
-            origin: Origin::whole(Arc::clone(job.name)),
-            code: Code::TimestampOutOfWindow,
-            text: format!(
-                "the test ended at {end_ms} (UTC milliseconds){zone}, outside the 1 hour in the \
-                 past to 10 minutes in the future that Dynatrace accepts (now is {}): its \
-                 metrics are sent without a timestamp (Dynatrace uses the time it receives \
-                 them), and histograms of its samples over this run's window",
-                job.now_ms
-            ),
-        });
+        (emitter.timestamp, emitter.window) = window::decide(job, time);
         emitter
     }
 
@@ -267,6 +259,7 @@ impl Emitter {
                 send(FIRST_PERCENTILE + i, Value::Gauge(*value));
             }
         }
+        self.more(job, &dimensions, &origin, &stats.more);
         if let Some(buckets) = stats.histogram {
             job.sink.histogram(Histogram {
                 name: self.keys[HISTOGRAM].clone(),
@@ -299,6 +292,79 @@ impl Emitter {
         let origin = Origin::new(job.name, Position::Path(Arc::from(place)));
         let value = Value::Count(occurrences as f64);
         self.metric(job, FAILURE_REASONS, &dimensions, value, &origin);
+    }
+
+    /// Sends what the label's results say beyond counts and response times.
+    fn more(
+        &mut self,
+        job: &mut Job,
+        dimensions: &[(String, String)],
+        origin: &Origin,
+        more: &More,
+    ) {
+        let gauges = [
+            (
+                &extras::REQUESTS_PER_SECOND,
+                more.requests_per_second.map(Value::Gauge),
+            ),
+            (
+                &extras::FAILURES_PER_SECOND,
+                more.failures_per_second.map(Value::Gauge),
+            ),
+            (
+                &extras::BYTES_RECEIVED,
+                more.bytes_received.map(Value::Count),
+            ),
+            (&extras::BYTES_SENT, more.bytes_sent.map(Value::Count)),
+            (&extras::LATENCY, more.latency.map(Spread::value)),
+            (&extras::CONNECT_TIME, more.connect_time.map(Spread::value)),
+            (&extras::USERS, more.users.map(Value::Gauge)),
+        ];
+        for (key, value) in gauges {
+            if let Some(value) = value {
+                self.more_metric(job, key, dimensions.to_vec(), value, origin);
+            }
+        }
+        for (code, count) in &more.codes {
+            let mut dimensions = dimensions.to_vec();
+            dimensions.insert(dimensions.len() - 1, ("code".to_owned(), code.clone()));
+            let value = Value::Count(*count as f64);
+            self.more_metric(job, &extras::REQUESTS_BY_CODE, dimensions, value, origin);
+        }
+    }
+
+    fn more_metric(
+        &mut self,
+        job: &mut Job,
+        key: &Key,
+        dimensions: Vec<(String, String)>,
+        value: Value,
+        origin: &Origin,
+    ) {
+        let name = match self.section {
+            Some(section) => format!("{section}.{}", key.name),
+            None => key.name.to_owned(),
+        };
+        if !self.described_more.contains(&key.name) {
+            self.described_more.push(key.name);
+            job.sink.metadata(&Metadata {
+                key: name.clone(),
+                prefixed: true,
+                payload_type: key.payload_type,
+                unit: key.unit.map(str::to_owned),
+                description: Some(key.description.to_owned()),
+                display_name: None,
+                origin: origin.clone(),
+            });
+        }
+        job.sink.metric(&Metric {
+            key: name,
+            prefixed: true,
+            dimensions,
+            value,
+            timestamp: self.timestamp,
+            origin: origin.clone(),
+        });
     }
 
     fn metric(

@@ -104,11 +104,34 @@ fn a_custom_year_first_timestamp_format_gives_the_tests_time() {
     )
     .unwrap();
     assert!(late.metrics.iter().all(|m| m.timestamp.is_none()));
-    assert!(late.histograms.iter().all(|h| h.window.is_none()));
+    // The histograms keep the test's own 3.4 s, ending now.
+    let now_ns = (end_ms as u64 + 2 * 3_600_000) * 1_000_000;
+    for histogram in &late.histograms {
+        let window = histogram.window.unwrap();
+        assert_eq!(
+            (window.start_ns, window.end_ns),
+            (now_ns - 3_400_000_000, now_ns)
+        );
+    }
     let warning = &late.warnings[0];
     assert_eq!(warning.code, Code::TimestampOutOfWindow);
     assert!(
-        warning.text.contains("no zone and were read as UTC"),
+        warning.text.contains(
+            "the test ended at 2026-11-25T23:46:42.416Z (the file's times have no zone and were \
+             read as UTC)"
+        ),
+        "{}",
+        warning.text
+    );
+    assert!(
+        warning.text.contains("(now is 2026-11-26T01:46:42.416Z)"),
+        "{}",
+        warning.text
+    );
+    assert!(
+        warning
+            .text
+            .contains("test's own duration (3s 400ms) ending now"),
         "{}",
         warning.text
     );
@@ -127,22 +150,28 @@ fn epoch_milliseconds_end_at_the_last_samples_end() {
 }
 
 #[test]
-fn headless_jtls_and_xml_are_refused_with_what_to_do() {
-    let error = read_fixture("jmeter/results-2.13-defaults.jtl")
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(error.contains("without its header row"), "{error}");
+fn a_headless_jtl_with_a_default_column_set_is_read() {
+    // JMeter 2.13's own defaults: no header row; the figures of its Aggregate Report.
+    let sink = read_fixture("jmeter/results-2.13-defaults.jtl").unwrap();
+    assert_eq!(sink.refusal_texts(), Vec::<String>::new());
+    assert_eq!((sink.records[0].read, sink.records[0].used), (136, 136));
+    assert_eq!(count_of(&sink, "requests", "_all"), 136.0);
+    assert_eq!(count_of(&sink, "failures", "_all"), 24.0);
+    // The 3.1+ default set, header row turned off: its first line is a sample too.
+    let text = "1795650383438,85,GET /,200,OK,T 1-2,text,true,,167,113,2,2,http://h/,85,0,3\n\
+                1795650383437,91,GET /,500,Err,T 1-1,text,false,\"x, y\",167,113,2,2,http://h/,80,0,4\n";
+    let sink = read_text(text, None).unwrap();
+    assert_eq!((sink.records[0].read, sink.refusals.len()), (2, 0));
+    assert_eq!(count_of(&sink, "failures", "GET /"), 1.0);
+    assert_eq!(count_of(&sink, "bytes_sent", "_all"), 226.0);
+}
+
+#[test]
+fn headless_jtls_of_other_columns_are_refused_with_what_to_do() {
+    let forced = read_text("1795650413678,36,GET /,200,true,7\n", Some(Format::Jmeter));
+    let error = forced.err().unwrap().to_string();
     assert!(error.contains("print_field_names=true"), "{error}");
-    let forced = read_text(
-        "1795650413678,36,GET /,200,OK,T,text,true,167,2,2,36\n",
-        Some(Format::Jmeter),
-    );
-    assert!(forced
-        .err()
-        .unwrap()
-        .to_string()
-        .contains("print_field_names=true"));
+    assert!(error.contains("2.x: timeStamp,elapsed,label"), "{error}");
     let no_success = read_text("timeStamp,elapsed,label\n1,2,x\n", None);
     assert!(no_success
         .err()
@@ -217,10 +246,11 @@ fn the_mapping_for_one_label() {
             "loadtest.error_rate,request=GET /,tool=jmeter Gauge(0.5)",
             "loadtest.response_time,request=GET /,tool=jmeter \
              Summary { min: 10.0, max: 30.0, sum: 40.0, count: 2 }",
-            "loadtest.response_time_p50,request=GET /,tool=jmeter Gauge(10.07469668951133)",
-            "loadtest.response_time_p90,request=GET /,tool=jmeter Gauge(10.07469668951133)",
-            "loadtest.response_time_p95,request=GET /,tool=jmeter Gauge(10.07469668951133)",
-            "loadtest.response_time_p99,request=GET /,tool=jmeter Gauge(10.07469668951133)",
+            // The Aggregate Report's: ranks round(0.5 * 2) = 1 and round(0.9 * 2) = 2.
+            "loadtest.response_time_p50,request=GET /,tool=jmeter Gauge(10.0)",
+            "loadtest.response_time_p90,request=GET /,tool=jmeter Gauge(30.0)",
+            "loadtest.response_time_p95,request=GET /,tool=jmeter Gauge(30.0)",
+            "loadtest.response_time_p99,request=GET /,tool=jmeter Gauge(30.0)",
         ]
     );
     assert_eq!(sink.metadata.len(), 8);

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::emit::send;
+use super::percentiles::Rule;
 use super::samples::Samples;
 use super::{time, Job};
 use crate::model::Position;
@@ -50,7 +51,7 @@ const DURATION: &str = "http_req_duration";
 const FAILED: &str = "http_req_failed";
 
 pub fn read(job: &mut Job, mut reader: impl BufRead) {
-    let mut samples = match Samples::new(job.settings.bounds.clone()) {
+    let mut samples = match Samples::new(job.settings.bounds.clone(), Rule::K6) {
         Ok(samples) => samples,
         Err(why) => return job.stop(Position::Whole, &why),
     };

@@ -191,6 +191,7 @@ impl Parts {
                 stat("p(99)"),
             ],
             histogram: None,
+            ..RequestStats::default()
         }
     }
 }

@@ -82,6 +82,12 @@ impl<T: Clone> Labels<T> {
         &mut self.entries.last_mut().expect("just pushed").1
     }
 
+    /// Every label's state, `_other`'s too.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        let entries = self.entries.iter_mut().map(|(_, state)| state);
+        entries.chain(self.other.as_mut())
+    }
+
     /// The labels in the order first seen, then `_other` if anything went there, and what to
     /// warn of folding (`None` when nothing was folded).
     pub fn finish(self) -> (Vec<(Label, T)>, Option<String>) {

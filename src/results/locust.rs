@@ -12,9 +12,10 @@ use csv::ByteRecord;
 
 use super::csv_rows::{field, split, Rows};
 use super::emit::{send, RequestStats, Results, Spread, TestTime};
+use super::extras::More;
 use super::labels::{Labels, OTHER};
 use super::Job;
-use crate::model::{Code, Origin, Position, Refusal};
+use crate::model::{Code, Origin, Position, Refusal, Warning};
 
 /// Where the columns are; `None` for those this Locust version did not write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,9 @@ pub struct Header {
     median: Option<usize>,
     /// `50%`, `90%`, `95%`, `99%`.
     percentiles: [Option<usize>; 4],
+    requests_per_second: Option<usize>,
+    failures_per_second: Option<usize>,
+    content_size: Option<usize>,
 }
 
 pub fn header(name: &str, head: &[u8]) -> Result<Header> {
@@ -58,12 +62,23 @@ pub fn header(name: &str, head: &[u8]) -> Result<Header> {
         max: column(&["Max Response Time"]),
         median: column(&["Median Response Time"]),
         percentiles: ["50%", "90%", "95%", "99%"].map(|p| column(&[p])),
+        requests_per_second: column(&["Requests/s"]),
+        failures_per_second: column(&["Failures/s"]),
+        content_size: column(&["Average Content Size"]),
     })
 }
 
 pub fn read(job: &mut Job, header: Header, reader: impl Read, path: Option<PathBuf>) {
+    job.sink.warning(Warning {
+        origin: Origin::whole(Arc::clone(job.name)),
+        code: Code::ResultsMayLag,
+        text: "Locust rewrites PREFIX_stats.csv once a second while it runs and not at its end, \
+               so the file may miss up to the last second of the test; Locust's JSON \
+               (--json-file NAME writes NAME.json) holds the whole run: give that instead"
+            .to_owned(),
+    });
     let mut labels = Labels::new(None::<RequestStats>);
-    let mut all = None;
+    let mut all: Option<RequestStats> = None;
     let mut rows = Rows::new(reader, b',');
     let mut record = ByteRecord::new();
     let mut header_read = false;
@@ -112,10 +127,14 @@ pub fn read(job: &mut Job, header: Header, reader: impl Read, path: Option<PathB
         })
         .collect();
     let prefix = path.as_deref().and_then(prefix_of);
+    let history = prefix.as_deref().and_then(|p| history(job, p));
+    if let (Some(all), Some(history)) = (&mut all, &history) {
+        all.more.users = history.users;
+    }
     let results = Results {
         labels,
         all,
-        time: prefix.as_deref().and_then(|p| test_time(job, p)),
+        time: history.map(|h| h.time),
         folded,
     };
     let mut emitter = send(job, results);
@@ -157,6 +176,15 @@ fn row_stats(header: &Header, record: &ByteRecord) -> Result<RequestStats, Strin
         ));
     }
     let average = number(header.average, "Average Response Time")?;
+    let more = More {
+        requests_per_second: number(header.requests_per_second, "Requests/s")?,
+        failures_per_second: number(header.failures_per_second, "Failures/s")?,
+        bytes_received: number(header.content_size, "Average Content Size")?
+            // Locust's total is a whole number of bytes; the average times the count, rounded,
+            // gives it back.
+            .map(|size| (size * requests as f64).round()),
+        ..More::default()
+    };
     let min = number(header.min, "Min Response Time")?;
     let max = number(header.max, "Max Response Time")?;
     let mut percentiles = [None; 4];
@@ -184,6 +212,7 @@ fn row_stats(header: &Header, record: &ByteRecord) -> Result<RequestStats, Strin
         response_time,
         percentiles: if requests > 0 { percentiles } else { [None; 4] },
         histogram: None,
+        more,
     })
 }
 
@@ -200,13 +229,29 @@ fn beside(prefix: &Path, suffix: &str) -> PathBuf {
     prefix.with_file_name(name)
 }
 
-/// The first and last `Timestamp` (epoch seconds) of `PREFIX_stats_history.csv`, if it is there.
-fn test_time(job: &mut Job, prefix: &Path) -> Option<TestTime> {
+/// What `PREFIX_stats_history.csv` says of the test.
+struct History {
+    time: TestTime,
+    /// The most `User Count` seen.
+    users: Option<f64>,
+}
+
+/// The first and last `Timestamp` (epoch seconds) of `PREFIX_stats_history.csv`, and its most
+/// users, if it is there.
+fn history(job: &mut Job, prefix: &Path) -> Option<History> {
     let (name, mut rows, columns) = beside_file(job, prefix, "_stats_history.csv")?;
     let at = columns.iter().position(|c| c == "Timestamp")?;
+    let users_at = columns.iter().position(|c| c == "User Count");
+    let mut users: Option<f64> = None;
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     let mut record = ByteRecord::new();
     while rows.next_or(&mut record, |b| refuse_beside(job, &name, b.line, b.why)) {
+        let count = users_at
+            .and_then(|at| std::str::from_utf8(field(&record, at)).ok())
+            .and_then(|text| text.trim().parse::<f64>().ok());
+        if let Some(count) = count {
+            users = Some(users.map_or(count, |u| u.max(count)));
+        }
         let seconds = std::str::from_utf8(field(&record, at))
             .ok()
             .and_then(|s| s.trim().parse::<i64>().ok());
@@ -220,10 +265,13 @@ fn test_time(job: &mut Job, prefix: &Path) -> Option<TestTime> {
             ),
         }
     }
-    (first <= last).then_some(TestTime {
-        start_ns: first,
-        end_ns: last,
-        zoned: true,
+    (first <= last).then_some(History {
+        time: TestTime {
+            start_ns: first,
+            end_ns: last,
+            zoned: true,
+        },
+        users,
     })
 }
 

@@ -16,20 +16,28 @@ use crate::sink::{Location, Sink, BUFFER};
 mod csv_rows;
 mod detect;
 mod emit;
+mod extras;
+mod jmeter;
 mod jtl;
+mod jtl_xml;
 mod k6_json;
 mod k6_summary;
 mod labels;
 mod locust;
+mod locust_json;
+mod percentiles;
 mod samples;
+mod sketch;
 mod time;
+mod window;
 
 /// The results formats, as `--results-format` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// JMeter JTL, CSV with its header row
+    /// JMeter JTL: CSV (with its header row, or JMeter's default columns without one) or XML
     Jmeter,
-    /// Locust's PREFIX_stats.csv (PREFIX_failures.csv beside it adds failure reasons)
+    /// Locust's JSON (--json-file, --json), or its PREFIX_stats.csv (PREFIX_failures.csv beside
+    /// it adds failure reasons)
     Locust,
     /// k6's end-of-test summary: --summary-export, or the data handleSummary receives
     #[value(name = "k6-summary")]
@@ -106,7 +114,9 @@ pub struct Opened {
 /// The format, with what its first line said of the columns.
 enum Plan {
     Jmeter(jtl::Header),
+    JmeterXml,
     Locust(locust::Header),
+    LocustJson,
     K6Summary,
     K6Json,
 }
@@ -131,8 +141,19 @@ pub fn open(
         Some(format) => format,
         None => detect::format(name, &head)?,
     };
+    // A JSON object that is not k6's JSON output is read whole to tell a k6 summary from
+    // another document (an --input one given to --results by mistake).
+    let (head, reader) = if settings.format.is_none() && format == Format::K6Summary {
+        let (document, reader) = whole_document(head, reader)?;
+        detect::json_document(name, &document)?;
+        (document, reader)
+    } else {
+        (head, reader)
+    };
     let plan = match format {
+        Format::Jmeter if detect::is_markup(&head) => Plan::JmeterXml,
         Format::Jmeter => Plan::Jmeter(jtl::header(name, &head)?),
+        Format::Locust if detect::starts_with(&head, b'[') => Plan::LocustJson,
         Format::Locust => Plan::Locust(locust::header(name, &head)?),
         Format::K6Summary => Plan::K6Summary,
         Format::K6Json => Plan::K6Json,
@@ -152,8 +173,8 @@ pub fn open(
 /// `now_ms` is the run's clock, against which the test's end time is checked.
 pub fn read(name: &Arc<str>, opened: Opened, now_ms: i64, sink: &mut dyn Sink) {
     let format = match opened.format {
-        Plan::Jmeter(_) => Format::Jmeter,
-        Plan::Locust(_) => Format::Locust,
+        Plan::Jmeter(_) | Plan::JmeterXml => Format::Jmeter,
+        Plan::Locust(_) | Plan::LocustJson => Format::Locust,
         Plan::K6Summary => Format::K6Summary,
         Plan::K6Json => Format::K6Json,
     };
@@ -173,7 +194,9 @@ pub fn read(name: &Arc<str>, opened: Opened, now_ms: i64, sink: &mut dyn Sink) {
     };
     match opened.format {
         Plan::Jmeter(header) => jtl::read(&mut job, header, opened.reader),
+        Plan::JmeterXml => jtl_xml::read(&mut job, opened.reader),
         Plan::Locust(header) => locust::read(&mut job, header, opened.reader, opened.path),
+        Plan::LocustJson => locust_json::read(&mut job, opened.reader),
         Plan::K6Summary => k6_summary::read(&mut job, opened.reader),
         Plan::K6Json => k6_json::read(&mut job, opened.reader),
     }
@@ -216,70 +239,38 @@ impl Job<'_> {
 /// The longest first line looked at to find the format.
 const HEAD_BYTES: u64 = 256 * 1024;
 
-/// The first line of `reader` (at most [`HEAD_BYTES`]), and the reader after it.
+/// The first line of `reader` that is not blank, with the blank lines before it (at most
+/// [`HEAD_BYTES`] in all), and the reader after it.
 fn first_line(
     mut reader: Box<dyn BufRead + Send>,
 ) -> std::io::Result<(Vec<u8>, Box<dyn BufRead + Send>)> {
     let mut head = Vec::new();
-    reader
-        .by_ref()
-        .take(HEAD_BYTES)
-        .read_until(b'\n', &mut head)?;
-    Ok((head, reader))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_go_under_the_integration_or_else_under_loadtest() {
-        let section = |integration: Option<&str>| {
-            Settings::new(None, None, &integration.map(str::to_owned)).section
-        };
-        assert_eq!(section(None), Some("loadtest"));
-        assert_eq!(section(Some("")), Some("loadtest"));
-        assert_eq!(section(Some(".")), Some("loadtest"));
-        assert_eq!(section(Some("loadtest")), None);
-        assert_eq!(section(Some("perf")), None);
-    }
-
-    #[test]
-    fn no_input_makes_a_reader_panic() {
-        let garbage = [
-            "",
-            "\n\n\n",
-            "\u{feff}",
-            "\"",
-            "timeStamp,elapsed,label,success\n\"unterminated",
-            "timeStamp,elapsed,label,success\n99999999999999999999,1e308,x,true\n-1,-1,,false\n",
-            "elapsed,label,success\n1e309,x,true\nNaN,x,true\n",
-            "Type,Name,Request Count,Failure Count\n,,,\nGET\n",
-            "{\"metrics\": {\"http_reqs\": 5, \"http_req_duration\": []}}",
-            "{\"metrics\": {\"http_reqs{\": {}, \"http_reqs{:}\": {\"count\": -1}}}",
-            "{\"type\":\"Point\",\"metric\":\"http_req_duration\",\"data\":{\"time\":\"9999-12-31T23:59:59.999999999-23:59\",\"value\":1e308}}\n",
-            "{\"type\":\"Point\",\"metric\":\"http_req_failed\",\"data\":null}\n{]\n",
-        ];
-        let gzip = std::fs::read(testing::fixture("k6/out.json.gz")).unwrap();
-        let broken: [&[u8]; 3] = [
-            b"\x1f\x8b\x08\x00garbage",
-            &gzip[..200],
-            b"a\xff,\xfe\n\xff",
-        ];
-        let formats = [None, Some(Format::Jmeter), Some(Format::Locust)]
-            .into_iter()
-            .chain([Some(Format::K6Summary), Some(Format::K6Json)]);
-        for format in formats {
-            let texts = garbage.iter().map(|t| t.as_bytes()).chain(broken);
-            for text in texts {
-                for now_ms in [0, i64::MAX / 4, 1_795_650_400_000] {
-                    let settings = testing::settings(format);
-                    let _ = testing::read_at(Location::Stdin, text, &settings, now_ms);
-                }
-            }
+    loop {
+        let room = HEAD_BYTES.saturating_sub(head.len() as u64);
+        let read = reader.by_ref().take(room).read_until(b'\n', &mut head)?;
+        if read == 0 || room == 0 || !head.iter().all(u8::is_ascii_whitespace) {
+            return Ok((head, reader));
         }
     }
 }
+
+/// The whole of a JSON document whose first line is `head` (at most as much as a k6 summary
+/// may have, and one byte more), and the reader after it.
+fn whole_document(
+    head: Vec<u8>,
+    reader: Box<dyn BufRead + Send>,
+) -> std::io::Result<(Vec<u8>, Box<dyn BufRead + Send>)> {
+    let mut document = head;
+    let mut reader = reader;
+    let room = detect::MAX_DOCUMENT_BYTES + 1
+        - document.len().min(detect::MAX_DOCUMENT_BYTES as usize) as u64;
+    reader.by_ref().take(room).read_to_end(&mut document)?;
+    Ok((document, reader))
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
 
 /// Reading results in tests: from bytes or a fixture, into a sink that keeps everything.
 #[cfg(test)]

@@ -63,3 +63,33 @@ pub fn label_lines(request: &str, extra: &str, values: [&str; 8], first: bool) -
     }
     lines
 }
+
+/// The lines of `lines` (metadata and data) of the keys [`label_lines`] gives.
+#[allow(
+    dead_code,
+    reason = "not every test crate that includes this module uses it"
+)]
+pub fn response_time_lines(lines: &[&str]) -> Vec<String> {
+    let keys = [
+        "requests",
+        "failures",
+        "error_rate",
+        "response_time",
+        "response_time_p50",
+        "response_time_p90",
+        "response_time_p95",
+        "response_time_p99",
+    ];
+    lines
+        .iter()
+        .filter(|line| {
+            let key = line
+                .trim_start_matches('#')
+                .split([',', ' '])
+                .next()
+                .unwrap();
+            keys.iter().any(|k| key == format!("keptn.loadtest.{k}"))
+        })
+        .map(|line| line.to_string())
+        .collect()
+}
