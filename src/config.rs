@@ -27,6 +27,8 @@ pub struct Config {
     pub loop_interval: Option<Duration>,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// A run (not `--loop`) ends this long after it started, report included.
+    pub deadline: Option<Duration>,
     /// Entries the report lists of each kind.
     pub report_limit: usize,
     /// `--quiet`, `--verbose`: how much goes to stderr and into the text report.
@@ -38,6 +40,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// How long after the run started a failed request may still be retried (or halved).
+    pub fn retry_budget(&self) -> Duration {
+        self.destination
+            .as_ref()
+            .map_or(Duration::ZERO, |d| d.retry_budget)
+    }
+
     pub fn from_cli(cli: Cli) -> Result<Config> {
         let sources = cli.sources();
         let verbosity = cli.verbosity();
@@ -134,7 +143,10 @@ impl Config {
                 oneagent: cli.oneagent,
                 timeout: Duration::from_secs(cli.timeout_secs),
                 retries: cli.retries as u32,
-                retry_budget: Duration::from_secs(cli.retry_budget_secs),
+                retry_budget: Duration::from_secs(cli.retry_budget_secs.min(match cli.run_loop {
+                    true => u64::MAX,
+                    false => cli.deadline_secs,
+                })),
                 insecure_tls: cli.insecure_ssl,
                 ca_bundle: cli.ca_bundle,
                 allow_plain_http: cli.allow_plain_http,
@@ -162,6 +174,7 @@ impl Config {
             histogram_summaries: cli.histogram_summaries,
             loop_interval: cli.run_loop.then(|| Duration::from_secs(cli.interval)),
             concurrency: cli.concurrency as usize,
+            deadline: (!cli.run_loop).then(|| Duration::from_secs(cli.deadline_secs)),
             report_limit: cli.report_limit as usize,
             verbosity,
             context,

@@ -1,7 +1,7 @@
 use std::ffi::OsString;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use clap::error::ContextValue;
@@ -71,15 +71,13 @@ fn json_only(args: &[OsString], message: &str) -> Outcome {
 }
 
 fn run(cli: Cli) -> Outcome {
-    // The first SIGTERM or SIGINT asks the run to stop and report; a second one ends it at once.
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        let installed = signal_hook::flag::register_conditional_shutdown(signal, 1, stop.clone())
-            .and_then(|_| signal_hook::flag::register(signal, stop.clone()));
-        if let Err(error) = installed {
-            eprintln!("keptn-dt-metrics: error: installing the SIGTERM/SIGINT handler: {error}");
-            return Outcome::UsageError;
-        }
+    let (stop, hurry) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    if let Err(error) = on_signals(&stop, &hurry) {
+        eprintln!("keptn-dt-metrics: error: installing the SIGTERM/SIGINT handler: {error}");
+        return Outcome::UsageError;
     }
     let mut stdout = BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let outcome = pipeline::run(
@@ -90,8 +88,27 @@ fn run(cli: Cli) -> Outcome {
             stderr: &mut std::io::stderr().lock(),
             clock: &SystemClock,
             stop,
+            hurry,
         },
     );
     let _ = stdout.flush();
     outcome
+}
+
+/// The first SIGTERM or SIGINT asks the run to stop and report; the second asks for the report
+/// at once, without waiting for answers in flight; a third ends the process at once with the
+/// exit code of an interrupted run (4) and no report, for a run that cannot even write one.
+fn on_signals(stop: &Arc<AtomicBool>, hurry: &Arc<AtomicBool>) -> std::io::Result<()> {
+    let signals = Arc::new(AtomicUsize::new(0));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let (stop, hurry, signals) = (stop.clone(), hurry.clone(), signals.clone());
+        let handler = move || match signals.fetch_add(1, Ordering::SeqCst) {
+            0 => stop.store(true, Ordering::SeqCst),
+            1 => hurry.store(true, Ordering::SeqCst),
+            _ => signal_hook::low_level::exit(Outcome::DeliveryFailed.exit_code().into()),
+        };
+        // SAFETY: the handler only stores to atomics and calls _exit, both async-signal-safe.
+        unsafe { signal_hook::low_level::register(signal, handler) }?;
+    }
+    Ok(())
 }

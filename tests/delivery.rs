@@ -79,6 +79,7 @@ fn auth_and_address_errors_fail_delivery_with_a_hint_and_are_not_retried() {
         out.expect_code(4);
         assert_eq!(server.requests().len(), 1, "{status} is not worth a retry");
         let report = out.json();
+        support::assert_buckets(&report);
         assert_eq!(report["outcome"], "delivery_failed", "{status}");
         assert_eq!(report["exit_code"], 4, "{status}");
         assert_eq!(report["lines"]["sent"], 0, "{status}");
@@ -142,6 +143,7 @@ fn unavailable_server_is_retried_after_retry_after_and_then_accepts() {
     assert_eq!(requests[0].body, requests[1].body, "the retry resends");
     assert_eq!(requests[1].lines().len(), 2);
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["outcome"], "accepted");
     assert_eq!(report["requests"], 2);
     assert_eq!(report["lines"]["sent"], 2);
@@ -170,6 +172,7 @@ fn persistent_throttling_gives_up_after_the_retries_from_dt_retries() {
     out.expect_code(4);
     assert_eq!(server.requests().len(), 2, "one try and DT_RETRIES=1 retry");
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["outcome"], "delivery_failed");
     assert_eq!(report["requests"], 2);
     assert_eq!(report["lines"]["unsent"], 1);
@@ -208,6 +211,7 @@ fn connection_refused_fails_delivery() {
 
     out.expect_code(4);
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["outcome"], "delivery_failed");
     assert_eq!(report["exit_code"], 4);
     assert_eq!(report["lines"]["sent"], 0);
@@ -232,6 +236,7 @@ fn a_web_page_instead_of_dynatraces_answer_is_a_delivery_failure() {
         .run();
     out.expect_code(4);
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["lines"]["ok"], 0);
     assert_eq!(report["lines"]["unsent"], 1);
     assert!(report["failure"]

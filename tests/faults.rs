@@ -8,6 +8,7 @@ mod support;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
+use support::signals::terminate;
 use support::{FakeDynatrace, Reply, Workdir, INGEST_PATH};
 
 const TOKEN: &str = "dt0c01.FAULTSSECRET";
@@ -16,48 +17,6 @@ fn lines(n: usize) -> String {
     (1..=n)
         .map(|i| format!("fault.metric,n={i} {i}\n"))
         .collect()
-}
-
-/// Sends SIGTERM to a running binary once `ready` holds, and returns its output and how long it
-/// took to end after the signal.
-fn terminate(
-    mut child: std::process::Child,
-    ready: impl Fn() -> bool,
-) -> (support::Output, Duration) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !ready() {
-        assert!(Instant::now() < deadline, "the run never got going");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let signalled = Instant::now();
-    // SAFETY: kill with a pid of ours and a valid signal number.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let status = child.wait().expect("the binary ends");
-    let took = signalled.elapsed();
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    use std::io::Read;
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let code = status.code().expect("an exit code: the signal is handled");
-    (
-        support::Output {
-            code,
-            stdout,
-            stderr,
-        },
-        took,
-    )
 }
 
 #[test]
@@ -73,12 +32,13 @@ fn sigterm_during_a_request_prints_the_report_and_exits_4() {
         .credentials(server.url(), TOKEN)
         .args(["--lines", "lines.txt", "--output", "json"])
         .spawn();
-    let (out, took) = terminate(child, || !server.requests().is_empty());
+    let (out, took) = terminate(child, || !server.requests().is_empty(), 1, Duration::ZERO);
 
     out.expect_code(4);
     // It did not wait for the answer, which comes after 5 s.
     assert!(took < Duration::from_secs(4), "took {took:?}");
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["outcome"], "delivery_failed");
     assert_eq!(report["lines"]["unconfirmed"], 10);
     assert!(report["interrupted"]
@@ -105,7 +65,7 @@ fn sigterm_during_a_long_retry_wait_in_a_loop_ends_the_loop_with_the_totals() {
             "5",
         ])
         .spawn();
-    let (out, took) = terminate(child, || !server.requests().is_empty());
+    let (out, took) = terminate(child, || !server.requests().is_empty(), 1, Duration::ZERO);
 
     out.expect_code(4);
     // It did not wait out the 60 s Retry-After.
@@ -190,6 +150,7 @@ fn a_request_too_large_is_split_in_halves_down_to_one_line() {
 
     out.expect_code(0);
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(
         (
             report["lines"]["sent"].as_u64(),
@@ -230,6 +191,7 @@ fn after_a_batch_fails_for_good_the_others_are_still_sent() {
 
     out.expect_code(4);
     let report = out.json();
+    support::assert_buckets(&report);
     let lines = &report["lines"];
     assert_eq!(lines["sent"], 2_000);
     assert_eq!(lines["ok"], 2_000);
@@ -251,6 +213,7 @@ fn unauthorized_stops_every_later_request() {
     out.expect_code(4);
     assert_eq!(server.requests().len(), 1);
     assert_eq!(out.json()["lines"]["unsent"], 3_000);
+    support::assert_buckets(&out.json());
 }
 
 #[test]
@@ -272,6 +235,7 @@ fn counts_that_do_not_add_up_leave_lines_unconfirmed() {
             .args(["--lines", "lines.txt", "-o", "json"])
             .run();
         out.expect_code(4);
+        support::assert_buckets(&out.json());
         let lines = &out.json()["lines"];
         assert_eq!(lines["unconfirmed"], unconfirmed, "{body}");
         assert!(
@@ -293,6 +257,7 @@ fn counts_that_do_not_add_up_leave_lines_unconfirmed() {
         .run();
     out.expect_code(3);
     assert_eq!(out.json()["lines"]["invalid"], 30);
+    support::assert_buckets(&out.json());
 }
 
 #[test]
@@ -313,6 +278,7 @@ fn metadata_lines_counted_or_not_add_up() {
             .args(["--lines", "lines.txt", "-o", "json"])
             .run();
         out.expect_code(0);
+        support::assert_buckets(&out.json());
         let lines = &out.json()["lines"];
         assert_eq!(
             (lines["metadata"].clone(), lines["unconfirmed"].clone()),
@@ -349,6 +315,7 @@ fn a_loop_ended_by_a_bad_input_says_so_in_the_report_and_the_exit_code() {
 
     out.expect_code(2);
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["outcome"], "usage_error");
     assert_eq!(report["exit_code"], 2);
     assert!(report["failure"]

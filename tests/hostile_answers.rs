@@ -61,6 +61,7 @@ fn an_answer_longer_than_any_of_dynatrace_is_read_no_further() {
         out.expect_code(4);
         assert!(peak_kib < 64 * 1024, "peak memory {peak_kib} KiB");
         let report = out.json();
+        support::assert_buckets(&report);
         for failure in [&report["failure"], &report["otlp"]["failure"]] {
             let failure = failure.as_str().unwrap_or_default();
             assert!(
@@ -100,6 +101,7 @@ fn an_answer_that_trickles_in_forever_ends_at_the_timeout() {
     let (out, _) = wait_or_kill(child, WATCHDOG);
     out.expect_code(4);
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["lines"]["sent"], 1);
     assert_eq!(report["lines"]["unconfirmed"], 1, "{report:#}");
     let warnings = report["lines"]["warnings"].to_string();
@@ -128,6 +130,7 @@ fn an_invalid_lines_entry_that_does_not_parse_keeps_the_counts_and_invents_no_li
         .run();
     out.expect_code(3);
     let report = out.json();
+    support::assert_buckets(&report);
     let lines = &report["lines"];
     assert_eq!(
         (lines["ok"].as_u64(), lines["invalid"].as_u64()),
@@ -184,6 +187,7 @@ fn counts_that_are_not_numbers_are_said_and_leave_the_lines_unconfirmed() {
         .run();
     out.expect_code(4);
     let report: Value = out.json();
+    support::assert_buckets(&report);
     let warnings = report["lines"]["warnings"].to_string();
     assert!(
         warnings.contains(r#"`linesOk` is \"1\", not a count"#),

@@ -45,6 +45,7 @@ fn batches_go_out_together_and_answers_out_of_order_keep_their_places() {
     assert!(server.max_in_flight() >= 2, "requests went one at a time");
     assert_eq!(server.requests_to(INGEST_PATH).len(), 4);
     let report = out.json();
+    support::assert_buckets(&report);
     let lines = &report["lines"];
     assert_eq!(lines["sent"], 3_500);
     assert_eq!(
@@ -105,6 +106,7 @@ fn lists_are_capped_at_the_report_limit_and_the_rest_counted() {
 
     out.expect_code(3);
     let report = out.json();
+    support::assert_buckets(&report);
     let lines = &report["lines"];
     assert_eq!(lines["refused_locally"], 3);
     assert_eq!(lines["refused"].as_array().map(Vec::len), Some(1));

@@ -236,6 +236,13 @@ fn the_load_test_job_config_parses_strictly_and_reports_from_keptn() {
     assert!(env
         .iter()
         .any(|e| e.name == "RESULTS" && e.value.as_deref() == Some(FILES_ROOT)));
+    // The report's deadline fits in the minute kept for it within maxPollDuration.
+    let deadline = env
+        .iter()
+        .find(|e| e.name == "DT_DEADLINE_SECS")
+        .and_then(|e| e.value.as_deref()?.parse::<u64>().ok())
+        .expect("DT_DEADLINE_SECS set: the timeout also covers the load test");
+    assert!(deadline < 60, "{deadline}");
     assert!(env
         .iter()
         .any(|e| e.name == "dynatrace" && e.value_from.as_deref() == Some("secret")));

@@ -337,6 +337,13 @@ fn the_load_test_task_definition_matches_the_crd_strictly_and_reports_from_its_v
             .any(|e| e["name"] == "RESULTS" && e["value"] == volume),
         "loadtest.js writes to RESULTS, which must be the volume: {env:?}"
     );
+    // The timeout covers the test too: the report's deadline fits in the minute kept for it.
+    let deadline = env
+        .iter()
+        .find(|e| e["name"] == "DT_DEADLINE_SECS")
+        .and_then(|e| e["value"].as_str()?.parse::<u64>().ok())
+        .expect("DT_DEADLINE_SECS set");
+    assert!(deadline < 60, "{deadline}");
     for key in ["DT_TENANT", "DT_API_TOKEN"] {
         assert!(
             env.iter()

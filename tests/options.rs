@@ -126,6 +126,16 @@ fn cases() -> Vec<Case> {
             },
         ),
         case(
+            "DT_DEADLINE_SECS",
+            "1",
+            Some("1"),
+            Setup::Send {
+                env: CREDENTIALS,
+                args: METRIC,
+                answer: Answer::Slowly,
+            },
+        ),
+        case(
             "DT_RETRIES",
             "0",
             Some("0"),

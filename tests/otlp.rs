@@ -115,6 +115,8 @@ fn ten_thousand_samples_arrive_as_one_gzipped_delta_histogram_with_keptn_attribu
     }
 
     let report = out.json();
+
+    support::assert_buckets(&report);
     assert_eq!(report["exit_code"], 0);
     assert_eq!(report["outcome"], "accepted");
     assert_eq!(report["otlp"]["points"], 1);
@@ -198,6 +200,8 @@ fn json_histograms_keep_names_units_descriptions_attributes_and_buckets() {
     );
 
     let report = out.json();
+
+    support::assert_buckets(&report);
     assert_eq!(report["otlp"]["points_sent"], 2);
     assert_eq!(report["otlp"]["rejected"], 0);
 }
@@ -270,6 +274,7 @@ fn histogram_summaries_send_a_line_protocol_twin_matching_the_histogram() {
             (4, Some(308.5), Some(0.5), Some(300.0))
         );
         let report = out.json();
+        support::assert_buckets(&report);
         assert_eq!(report["lines"]["sent"], 1);
         assert_eq!(report["otlp"]["points_sent"], 1);
     }

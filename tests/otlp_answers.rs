@@ -48,6 +48,7 @@ fn partial_success_is_reported_with_the_servers_message_and_exit_3() {
         "a partial success is not retried"
     );
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["outcome"], "refused");
     assert_eq!(report["exit_code"], 3);
     assert_eq!(report["otlp"]["points_sent"], 2);
@@ -96,6 +97,7 @@ fn a_400_rejects_every_point_of_the_request_with_the_servers_reason() {
     out.expect_code(3);
     assert_eq!(server.requests().len(), 1, "a 400 is not retried");
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["otlp"]["points_sent"], 1);
     assert_eq!(report["otlp"]["rejected"], 1);
     let message = report["otlp"]["message"].as_str().expect("a message");
@@ -122,6 +124,7 @@ fn auth_and_content_type_errors_fail_delivery_with_a_hint_and_are_not_retried() 
         out.expect_code(4);
         assert_eq!(server.requests().len(), 1, "{status} is not retried");
         let report = out.json();
+        support::assert_buckets(&report);
         assert_eq!(report["outcome"], "delivery_failed", "{status}");
         let failure = report["otlp"]["failure"].as_str().expect("a failure");
         assert!(failure.contains(&status.to_string()), "{status}: {failure}");
@@ -149,6 +152,7 @@ fn unavailable_server_is_retried_after_retry_after_and_then_accepts() {
     );
     assert_eq!(requests[1].otlp(), requests[0].otlp());
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["otlp"]["requests"], 2);
     assert_eq!(report["otlp"]["points_sent"], 1);
     assert_eq!(report["otlp"]["failure"], Json::Null);
@@ -164,6 +168,7 @@ fn a_200_that_is_not_an_otlp_answer_is_a_delivery_failure() {
     let out = one_histogram_against(&server, "otlp-html");
     out.expect_code(4);
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["otlp"]["points_sent"], 0);
     assert_eq!(report["otlp"]["unsent"], 1);
     assert!(report["otlp"]["failure"]

@@ -34,6 +34,7 @@ fn bad_sample_lines_are_refused_with_their_place_and_the_rest_sent() {
         (3, Some(6.5), Some(1.0), Some(3.0))
     );
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["outcome"], "refused");
     assert_eq!(report["otlp"]["points_sent"], 1);
     assert_eq!(report["otlp"]["refused_locally"], 3);
@@ -79,6 +80,7 @@ fn inconsistent_json_histograms_are_refused_and_not_sent() {
         .collect();
     assert_eq!(names, ["keptn.good"]);
     let report = out.json();
+    support::assert_buckets(&report);
     assert_eq!(report["otlp"]["points"], 1);
     assert_eq!(report["otlp"]["refused_locally"], 2);
     let refused = report["otlp"]["refused"].as_array().unwrap();
@@ -159,6 +161,8 @@ fn a_cumulative_histogram_never_leaves_the_library() {
         },
         started: std::time::Instant::now(),
         stop: Arc::new(AtomicBool::new(false)),
+        deadline: None,
+        timeout: Duration::from_secs(5),
     };
     let endpoints = Endpoints {
         metrics: None,
@@ -173,7 +177,7 @@ fn a_cumulative_histogram_never_leaves_the_library() {
         move |delivered| answered.send(delivered).unwrap(),
         |_| {},
     );
-    pool.submit(Payload::Otlp(requests.remove(0)));
+    pool.submit(Payload::from(requests.remove(0)));
     let delivered = answers.recv_timeout(Duration::from_secs(10)).unwrap();
 
     assert!(server.requests().is_empty(), "{:#?}", server.requests());

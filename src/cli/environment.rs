@@ -37,6 +37,7 @@ pub struct OptionVariables {
     pub dt_timeout_secs: Option<Whole>,
     pub dt_retries: Option<Whole>,
     pub dt_retry_budget_secs: Option<Whole>,
+    pub dt_deadline_secs: Option<Whole>,
     pub dt_concurrency: Option<Whole>,
     pub dt_report_limit: Option<Whole>,
     pub metric_prefix: Option<String>,

@@ -17,8 +17,8 @@ pub use environment::Environment;
 pub use parse::CliError;
 pub use values::parse_pairs;
 use values::{
-    bounds_arg, histogram_arg, ranged, secret_arg, CONCURRENCY, INTERVAL_SECS, REPORT_LIMIT,
-    RETRIES, RETRY_BUDGET_SECS, TIMEOUT_SECS,
+    bounds_arg, histogram_arg, ranged, secret_arg, CONCURRENCY, DEADLINE_SECS, INTERVAL_SECS,
+    REPORT_LIMIT, RETRIES, RETRY_BUDGET_SECS, TIMEOUT_SECS,
 };
 
 pub mod environment;
@@ -218,12 +218,18 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = ranged(RETRIES), help_heading = "Dynatrace")]
     pub retries: u64,
 
-    /// No retry begins later than this many seconds after the run started
-    /// [env: DT_RETRY_BUDGET_SECS]
-    ///
-    /// The job-executor's task in job/config.yaml waits 180 s.
+    /// No retry begins later than this many seconds after the run started, nor after the
+    /// deadline [env: DT_RETRY_BUDGET_SECS]
     #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = ranged(RETRY_BUDGET_SECS), help_heading = "Dynatrace")]
     pub retry_budget_secs: u64,
+
+    /// The run ends this many seconds after it started, report included [env: DT_DEADLINE_SECS]
+    ///
+    /// Past it no request starts and none is waited for; what was not read, sent or answered is
+    /// counted and named, exit 4. The default ends a run inside the 2-minute timeout of the
+    /// shipped Keptn task definitions. `--loop` rounds have no deadline.
+    #[arg(long, value_name = "SECS", default_value_t = 100, value_parser = ranged(DEADLINE_SECS), help_heading = "Dynatrace")]
+    pub deadline_secs: u64,
 
     /// Requests in flight at most [env: DT_CONCURRENCY]
     ///

@@ -9,7 +9,9 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use super::environment::{Environment, OptionVariables, Switch, Whole};
-use super::values::{Range, CONCURRENCY, REPORT_LIMIT, RETRIES, RETRY_BUDGET_SECS, TIMEOUT_SECS};
+use super::values::{
+    Range, CONCURRENCY, DEADLINE_SECS, REPORT_LIMIT, RETRIES, RETRY_BUDGET_SECS, TIMEOUT_SECS,
+};
 use super::{Cli, OutputFormat};
 use crate::input::{Location, Source};
 use crate::results;
@@ -85,7 +87,14 @@ impl Cli {
             "metadata_enrichment",
             vars.dt_metadata_enrichment,
         );
-        let numbers: [(&mut u64, &str, Option<Whole>, &str, Range); 5] = [
+        let numbers: [(&mut u64, &str, Option<Whole>, &str, Range); 6] = [
+            (
+                &mut self.deadline_secs,
+                "deadline_secs",
+                vars.dt_deadline_secs,
+                "DT_DEADLINE_SECS",
+                DEADLINE_SECS,
+            ),
             (
                 &mut self.timeout_secs,
                 "timeout_secs",

@@ -50,6 +50,10 @@ pub struct Range {
 pub const TIMEOUT_SECS: Range = Range { min: 1, max: 600 };
 pub const RETRIES: Range = Range { min: 0, max: 10 };
 pub const RETRY_BUDGET_SECS: Range = Range { min: 0, max: 3600 };
+pub const DEADLINE_SECS: Range = Range {
+    min: 1,
+    max: 86_400,
+};
 pub const CONCURRENCY: Range = Range { min: 1, max: 64 };
 pub const REPORT_LIMIT: Range = Range {
     min: 1,

@@ -2,6 +2,7 @@
 //! the encoder, and the chunk goes back to be filled again. Reading and encoding then each have
 //! a core, and the metrics' strings are reused from chunk to chunk instead of allocated.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Arc;
@@ -51,6 +52,12 @@ impl Chunk {
         self.filled = 0;
     }
 
+    /// Empties the chunk without handing anything on (the run was stopped).
+    pub fn discard(&mut self) {
+        self.items.clear();
+        self.filled = 0;
+    }
+
     fn is_full(&self) -> bool {
         self.filled == CHUNK_METRICS || self.items.len() >= 2 * CHUNK_METRICS
     }
@@ -62,6 +69,8 @@ pub struct Filler {
     full: SyncSender<Chunk>,
     empty: Receiver<Chunk>,
     stop: Arc<AtomicBool>,
+    /// A reader asked whether to go on and was told to stop: its input was not read to its end.
+    abandoned: Cell<bool>,
 }
 
 impl Filler {
@@ -81,14 +90,16 @@ impl Filler {
             full,
             empty,
             stop,
+            abandoned: Cell::new(false),
         }
     }
 
-    /// Sends the last chunk on.
-    pub fn finish(self) {
+    /// Sends the last chunk on; true when every input was read to its end.
+    pub fn finish(self) -> bool {
         if !self.chunk.items.is_empty() {
             let _ = self.full.send(self.chunk);
         }
+        !self.abandoned.get()
     }
 
     fn push(&mut self, item: Item) {
@@ -142,7 +153,11 @@ impl Sink for Filler {
     }
 
     fn stopped(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
+        let stopped = self.stop.load(Ordering::Relaxed);
+        if stopped {
+            self.abandoned.set(true);
+        }
+        stopped
     }
 }
 

@@ -1,8 +1,8 @@
 //! The deliverer: takes what the producer hands on and either prints it (a dry run) or sends it,
 //! several requests in flight, and keeps the account of every line and point, whatever order
-//! the answers come back in. It never waits long on anything, so that a stop (SIGTERM, SIGINT)
-//! is heard within a second: what was not sent is then counted as unsent, what was sent but not
-//! answered as unconfirmed.
+//! the answers come back in. It never waits long on anything, so that a stop (SIGTERM, SIGINT,
+//! the deadline) is heard within a second: what was not sent is then counted as unsent, what was
+//! sent but not answered as unconfirmed.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -11,12 +11,10 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::account::{no_url, record, sizes, unsent, Account, Halt};
 use crate::cli::Verbosity;
-use crate::otlp::{data_points, split_request};
-use crate::secret::{redact, shown, Secret};
+use crate::secret::{shown, Secret};
 use crate::send::http::FailureKind;
-use crate::send::lines::LinesDelivery;
-use crate::send::otlp::OtlpDelivery;
 use crate::send::pool::{Delivered, Endpoints, Payload, Pool};
 
 /// How long a stopped run waits for the answers of requests in flight.
@@ -26,8 +24,11 @@ const TICK: Duration = Duration::from_millis(50);
 /// Everything the deliverer hears, from the producer and the sending threads.
 pub enum Event {
     Payload(Payload),
-    /// The producer read every input to its end.
-    Done,
+    /// The producer is done: it read every input to its end and handed on all it encoded,
+    /// unless `read_to_end` is false (the run was stopped first).
+    Done {
+        read_to_end: bool,
+    },
     Answered(Delivered),
     /// A line for stderr, e.g. a retry.
     Note(String),
@@ -48,22 +49,17 @@ pub struct Payloads {
     pub otlp: Vec<serde_json::Value>,
 }
 
-/// The account of a delivery, for the report.
-#[derive(Default)]
-pub struct Account {
-    pub lines: LinesDelivery,
-    pub otlp: OtlpDelivery,
-    /// The run was stopped by a signal before it was done.
-    pub stopped: bool,
-    /// The producer read every input to its end.
-    pub read_to_end: bool,
-}
-
 pub struct Deliverer<'a> {
     pub events: Receiver<Event>,
     /// Gives the producer back one token per payload taken off its hands.
     pub tokens: SyncSender<()>,
     pub stop: Arc<AtomicBool>,
+    /// A second signal: answers in flight are no longer waited for.
+    pub hurry: Arc<AtomicBool>,
+    /// When the run must end, and the setting that said so.
+    pub deadline: Option<(Instant, Duration)>,
+    /// A payload found too large is halved only until then (the retry budget).
+    pub halve_until: Instant,
     pub stderr: &'a mut dyn Write,
     /// Quiet drops the notes (retries); verbose adds a line per request answered.
     pub verbosity: Verbosity,
@@ -123,13 +119,14 @@ impl Deliverer<'_> {
     pub fn dry_run(mut self, mut mode: DryRun) -> std::io::Result<(Payloads, Account)> {
         let mut payloads = Payloads::default();
         let mut account = Account::default();
-        while !account.read_to_end {
+        while !account.producer_done {
             let Some(event) = self.next(&mut account) else {
                 break;
             };
             let Event::Payload(payload) = event else {
                 continue;
             };
+            account.take(&payload);
             let _ = self.tokens.send(());
             match (payload, &mut mode) {
                 (Payload::Lines(batch), DryRun::Print(out)) => {
@@ -138,8 +135,8 @@ impl Deliverer<'_> {
                 (Payload::Lines(batch), DryRun::Keep) => payloads
                     .lines
                     .extend(batch.body().lines().map(str::to_owned)),
-                (Payload::Otlp(request), _) => {
-                    payloads.otlp.push(crate::otlp::request_json(&request))
+                (Payload::Otlp(otlp), _) => {
+                    payloads.otlp.push(crate::otlp::request_json(&otlp.request))
                 }
             }
         }
@@ -191,7 +188,7 @@ impl Deliverer<'_> {
                     pool.submit(payload);
                 }
             }
-            if account.read_to_end && pending.is_empty() && in_flight.requests == 0 {
+            if account.producer_done && pending.is_empty() && in_flight.requests == 0 {
                 return account;
             }
             let Some(event) = self.next(&mut account) else {
@@ -199,6 +196,7 @@ impl Deliverer<'_> {
             };
             match event {
                 Event::Payload(payload) => {
+                    account.take(&payload);
                     owed += 1;
                     pending.push_back(payload);
                 }
@@ -206,29 +204,54 @@ impl Deliverer<'_> {
                     self.tell(&delivered, endpoints);
                     in_flight.add(&delivered.payload, -1);
                     window.answered(delivered.posted.throttled);
-                    let failed = record(&mut account, delivered, endpoints, secret, &mut pending);
+                    let may_halve = Instant::now() < self.halve_until;
+                    let failed = record(
+                        &mut account,
+                        delivered,
+                        endpoints,
+                        secret,
+                        &mut pending,
+                        may_halve,
+                    );
                     halted |= failed == Some(FailureKind::Fatal);
                 }
-                Event::Done | Event::Note(_) => {}
+                Event::Done { .. } | Event::Note(_) => {}
             }
         }
-        // Stopped: nothing more is sent; answers already on their way are still counted.
-        let deadline = Instant::now() + STOP_GRACE;
-        while in_flight.requests > 0 && Instant::now() < deadline {
+        // Stopped: nothing more is sent; answers already on their way are still counted, unless
+        // a second signal asks for the report at once.
+        let grace = Instant::now() + STOP_GRACE;
+        while in_flight.requests > 0
+            && Instant::now() < grace
+            && !self.hurry.load(Ordering::Relaxed)
+        {
             match self.events.recv_timeout(TICK) {
                 Ok(Event::Answered(delivered)) => {
                     self.tell(&delivered, endpoints);
                     in_flight.add(&delivered.payload, -1);
-                    record(&mut account, delivered, endpoints, secret, &mut pending);
+                    record(
+                        &mut account,
+                        delivered,
+                        endpoints,
+                        secret,
+                        &mut pending,
+                        false,
+                    );
                 }
-                Ok(Event::Payload(payload)) => pending.push_back(payload),
+                Ok(Event::Payload(payload)) => {
+                    account.take(&payload);
+                    pending.push_back(payload);
+                }
                 _ => {}
             }
         }
         for payload in pending.drain(..) {
             unsent(&mut account, &payload);
         }
+        // Requests still in flight went out: whether Dynatrace took them is not known.
+        account.lines.sent += in_flight.lines;
         account.lines.unconfirmed += in_flight.lines;
+        account.otlp.points_sent += in_flight.points;
         account.otlp.unconfirmed_points += in_flight.points;
         account
     }
@@ -237,8 +260,14 @@ impl Deliverer<'_> {
     /// stderr on the way.
     fn next(&mut self, account: &mut Account) -> Option<Event> {
         loop {
+            if let Some((at, setting)) = self.deadline {
+                if Instant::now() >= at && !self.stop.load(Ordering::Relaxed) {
+                    account.halted.get_or_insert(Halt::Deadline(setting));
+                    self.stop.store(true, Ordering::Relaxed);
+                }
+            }
             if self.stop.load(Ordering::Relaxed) {
-                account.stopped = true;
+                account.halted.get_or_insert(Halt::Signal);
                 return None;
             }
             match self.events.recv_timeout(TICK) {
@@ -247,9 +276,10 @@ impl Deliverer<'_> {
                         let _ = writeln!(self.stderr, "keptn-dt-metrics: {text}");
                     }
                 }
-                Ok(Event::Done) => {
-                    account.read_to_end = true;
-                    return Some(Event::Done);
+                Ok(Event::Done { read_to_end }) => {
+                    account.producer_done = true;
+                    account.read_to_end = read_to_end;
+                    return Some(Event::Done { read_to_end });
                 }
                 Ok(event) => return Some(event),
                 Err(RecvTimeoutError::Timeout) => {}
@@ -286,81 +316,6 @@ impl Deliverer<'_> {
             posted.attempts,
             posted.elapsed.as_millis()
         );
-    }
-}
-
-/// Records an answer; a payload Dynatrace found too large goes back, halved, to the front.
-fn record(
-    account: &mut Account,
-    delivered: Delivered,
-    endpoints: &Endpoints,
-    secret: Option<&Secret>,
-    pending: &mut VecDeque<Payload>,
-) -> Option<FailureKind> {
-    let Delivered { payload, posted } = delivered;
-    let too_large = matches!(&posted.answer, Err(f) if f.kind == FailureKind::TooLarge);
-    let redact = |text: String| redact(&text, secret);
-    let url = endpoints
-        .url(&payload)
-        .expect("only payloads with a URL are sent");
-    match payload {
-        Payload::Lines(batch) if too_large && batch.len() > 1 => {
-            account.lines.requests += posted.attempts;
-            let (first, second) = batch.split();
-            pending.push_front(Payload::Lines(second));
-            pending.push_front(Payload::Lines(first));
-            None
-        }
-        Payload::Lines(batch) => account.lines.record(&batch, posted, url, redact),
-        Payload::Otlp(request) if too_large && data_points(&request) > 1 => {
-            account.otlp.requests += posted.attempts;
-            let (first, second) = split_request(request);
-            pending.push_front(Payload::Otlp(second));
-            pending.push_front(Payload::Otlp(first));
-            None
-        }
-        Payload::Otlp(request) => {
-            let points = data_points(&request);
-            account.otlp.record(points, posted, url, redact)
-        }
-    }
-}
-
-/// A payload of a kind with no URL to go to.
-fn no_url(account: &mut Account, payload: &Payload) {
-    unsent(account, payload);
-    let (failure, requests, what, variable) = match payload {
-        Payload::Lines(_) => (
-            &mut account.lines.failure,
-            &mut account.lines.failed_requests,
-            "lines",
-            "DT_METRICS_URL",
-        ),
-        Payload::Otlp(_) => (
-            &mut account.otlp.failure,
-            &mut account.otlp.failed_requests,
-            "histograms",
-            "DT_OTLP_URL",
-        ),
-    };
-    *requests += 1;
-    failure.get_or_insert_with(|| {
-        format!("there are {what} to send but no URL for them: set DT_TENANT or {variable}")
-    });
-}
-
-fn unsent(account: &mut Account, payload: &Payload) {
-    match payload {
-        Payload::Lines(batch) => account.lines.unsent(batch),
-        Payload::Otlp(request) => account.otlp.unsent(data_points(request)),
-    }
-}
-
-/// Lines and points a payload holds.
-fn sizes(payload: &Payload) -> (usize, usize) {
-    match payload {
-        Payload::Lines(batch) => (batch.len(), 0),
-        Payload::Otlp(request) => (0, data_points(request)),
     }
 }
 

@@ -19,6 +19,8 @@ use crate::report::{Outcome, Report};
 use crate::secret::redact;
 use crate::send::http;
 
+mod account;
+pub use account::Halt;
 mod chunk;
 mod deliver;
 mod produce;
@@ -47,6 +49,8 @@ pub struct Io<'a> {
     pub clock: &'a dyn Clock,
     /// Set when the run must stop (SIGTERM, SIGINT): it then reports what it did and ends.
     pub stop: Arc<AtomicBool>,
+    /// Set by a second signal: the report is wanted now, not after answers in flight.
+    pub hurry: Arc<AtomicBool>,
 }
 
 /// Runs what `cli` asks for and writes the report; the outcome decides the exit code.
@@ -57,6 +61,7 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
         stderr,
         clock,
         stop,
+        hurry,
     } = io;
     let (output, dry_run) = (cli.output, cli.dry_run);
     // Any message may echo a value given, which may be the token (in a path, a URL, a label).
@@ -83,11 +88,14 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
         Ok(client) => client,
         Err(error) => return usage_error(stdout, stderr, error),
     };
+    let started = Instant::now();
     let pipeline = Pipeline {
         config: &config,
         client,
         stop,
-        started: Instant::now(),
+        hurry,
+        started,
+        deadline: config.deadline.map(|d| (started + d, d)),
     };
     let mut report = match config.loop_interval {
         None => {
@@ -147,8 +155,11 @@ struct Pipeline<'a> {
     config: &'a Config,
     client: Option<Client>,
     stop: Arc<AtomicBool>,
+    hurry: Arc<AtomicBool>,
     /// The retry budget counts from here.
     started: Instant,
+    /// When the run must end (not in `--loop`), and the setting that said so.
+    deadline: Option<(Instant, Duration)>,
 }
 
 impl Pipeline<'_> {
@@ -286,6 +297,7 @@ mod tests {
                 stderr: &mut stderr,
                 clock: &FixedClock,
                 stop: Arc::new(AtomicBool::new(false)),
+                hurry: Arc::new(AtomicBool::new(false)),
             },
         );
         Ran {

@@ -1,10 +1,13 @@
 //! The producer: a thread that reads the inputs, encodes each item as it is read, and hands full
 //! line batches and OTLP requests on. It holds at most one batch of each; a token channel makes
 //! it wait while the deliverer has enough in hand, so memory stays flat whatever the input size.
+//! Once the run is stopped it hands nothing more on: what it encoded and holds is counted as
+//! unsent by the deliverer's account (encoded lines less lines handed on).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::encode::EncodeSettings;
 use crate::encode::LineEncoder;
@@ -60,8 +63,9 @@ pub struct Producer {
     twins: Vec<Metric>,
     findings: Arc<Mutex<Findings>>,
     out: Sender<Event>,
-    /// One token per payload handed on; the deliverer gives them back.
-    tokens: Receiver<()>,
+    /// One token per payload handed on; the deliverer gives them back. `None`: no wait (the
+    /// whole input is small, and read before delivery starts).
+    tokens: Option<Receiver<()>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -72,7 +76,7 @@ pub struct Setup<'a> {
     pub summaries: bool,
     pub findings: Arc<Mutex<Findings>>,
     pub out: Sender<Event>,
-    pub tokens: Receiver<()>,
+    pub tokens: Option<Receiver<()>>,
     pub stop: Arc<AtomicBool>,
 }
 
@@ -94,10 +98,15 @@ impl Producer {
         }
     }
 
-    /// Encodes the summary twins, hands on what is left, and says so.
-    pub fn finish(mut self) {
-        for twin in std::mem::take(&mut self.twins) {
-            self.metric(&twin);
+    /// Encodes the summary twins, hands on what is left, and says whether all was read
+    /// (`read_whole`: the inputs were read to their end) and handed on.
+    pub fn finish(mut self, read_whole: bool) {
+        let twins = std::mem::take(&mut self.twins);
+        let twins_left = !twins.is_empty() && self.stopped();
+        if !self.stopped() {
+            for twin in twins {
+                self.metric(&twin);
+            }
         }
         let batch = std::mem::take(&mut self.batcher).finish();
         if let Some(batch) = batch {
@@ -105,9 +114,10 @@ impl Producer {
         }
         let request = std::mem::take(&mut self.packer).finish(&self.otlp);
         if let Some(request) = request {
-            self.hand_on(Payload::Otlp(request));
+            self.hand_on(request.into());
         }
-        let _ = self.out.send(Event::Done);
+        let read_to_end = read_whole && !twins_left;
+        let _ = self.out.send(Event::Done { read_to_end });
     }
 
     fn line(&mut self, text: &str, origin: &Origin) {
@@ -116,11 +126,22 @@ impl Producer {
         }
     }
 
+    /// Hands `payload` on once the deliverer has room; once the run is stopped, keeps it (it is
+    /// then counted as unsent).
     fn hand_on(&mut self, payload: Payload) {
-        if self.stopped() || self.tokens.recv().is_err() {
-            return;
+        while let Some(tokens) = &self.tokens {
+            if self.stopped() {
+                return;
+            }
+            match tokens.recv_timeout(Duration::from_millis(50)) {
+                Ok(()) => break,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
         }
-        let _ = self.out.send(Event::Payload(payload));
+        if !self.stopped() {
+            let _ = self.out.send(Event::Payload(payload));
+        }
     }
 
     fn findings(&self) -> MutexGuard<'_, Findings> {
@@ -189,7 +210,7 @@ impl Sink for Producer {
         };
         self.findings().points += 1;
         if let Some(request) = self.packer.push(&self.otlp, metric) {
-            self.hand_on(Payload::Otlp(request));
+            self.hand_on(request.into());
         }
         if self.summaries {
             match summary_twin(&histogram) {

@@ -2,12 +2,14 @@
 //! the report of it.
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use anyhow::{Context, Result};
 
+use super::account::{Account, Halt};
 use super::chunk::{self, Chunk, Filler};
-use super::deliver::{Account, Deliverer, DryRun, Event, Payloads};
+use super::deliver::{Deliverer, DryRun, Event, Payloads};
 use super::produce::{self, Findings, Producer};
 use super::Pipeline;
 use crate::cli::OutputFormat;
@@ -47,32 +49,46 @@ impl Pipeline<'_> {
             summaries: config.histogram_summaries,
             findings: Arc::clone(&findings),
             out: events.clone(),
-            tokens: tokens_in,
+            tokens: Some(tokens_in),
             stop: Arc::clone(&self.stop),
         });
         // Reading and encoding each on a thread of their own, chunks going between them.
         let (full, filled) = mpsc::sync_channel::<Chunk>(chunk::CHUNKS);
         let (emptied, empty) = mpsc::channel::<Chunk>();
         let reader = Filler::new(full, empty, &emptied, Arc::clone(&self.stop));
+        let read_whole = Arc::new(AtomicBool::new(false));
+        let read_whole_in = Arc::clone(&read_whole);
         std::thread::spawn(move || {
             let mut reader = reader;
             for source in opened {
                 input::read(source, &mut reader);
             }
-            reader.finish();
+            read_whole_in.store(reader.finish(), Ordering::SeqCst);
         });
+        let stop = Arc::clone(&self.stop);
         std::thread::spawn(move || {
             let mut producer = producer;
+            let mut skipped = false;
             while let Ok(mut chunk) = filled.recv() {
-                chunk.replay(&mut producer);
+                // Once stopped, what was read is not encoded: nothing more goes out.
+                if stop.load(Ordering::Relaxed) {
+                    skipped = true;
+                    chunk.discard();
+                } else {
+                    chunk.replay(&mut producer);
+                }
                 let _ = emptied.send(chunk);
             }
-            producer.finish();
+            // The reader stored its verdict before its end closed the channel.
+            producer.finish(read_whole.load(Ordering::SeqCst) && !skipped);
         });
         let deliverer = Deliverer {
             events: events_in,
             tokens,
             stop: Arc::clone(&self.stop),
+            hurry: Arc::clone(&self.hurry),
+            deadline: self.deadline,
+            halve_until: self.started + config.retry_budget(),
             stderr,
             verbosity: config.verbosity,
         };
@@ -93,6 +109,8 @@ impl Pipeline<'_> {
                     },
                     started: self.started,
                     stop: Arc::clone(&self.stop),
+                    deadline: self.deadline.map(|(at, _)| at),
+                    timeout: destination.timeout,
                 };
                 let answers = events.clone();
                 let notes = events.clone();
@@ -122,7 +140,12 @@ impl Pipeline<'_> {
                 (payloads, account, None)
             }
         };
+        let mut account = account;
         let findings = std::mem::replace(&mut *produce::lock(&findings), Findings::new(0));
+        account.settle(findings.lines, findings.points);
+        if self.stop.load(Ordering::Relaxed) {
+            account.halted.get_or_insert(Halt::Signal);
+        }
         Ok(report(dry_run, findings, account, payloads, endpoints))
     }
 }
@@ -135,7 +158,6 @@ fn report(
     payloads: Payloads,
     endpoints: Option<Endpoints>,
 ) -> Report {
-    let sent = !dry_run;
     let lines = LinesResult {
         total: findings.lines,
         metadata: findings.metadata_lines,
@@ -145,19 +167,19 @@ fn report(
         endpoint: endpoints
             .as_ref()
             .and_then(|e| e.metrics.as_ref().map(shown)),
-        delivery: sent.then_some(account.lines),
+        delivery: Some(account.lines),
     };
     let otlp = OtlpResult {
         points: findings.points,
         refusals: findings.otlp_refusals,
         payload: dry_run.then_some(payloads.otlp),
         endpoint: endpoints.as_ref().and_then(|e| e.otlp.as_ref().map(shown)),
-        delivery: sent.then_some(account.otlp),
+        delivery: Some(account.otlp),
     };
     let mut report = Report::new(dry_run, lines, otlp);
     report.records = findings.records.into_iter().map(Into::into).collect();
-    if account.stopped {
-        report.stopped(account.read_to_end);
+    if let Some(halt) = account.halted {
+        report.stopped(halt, account.read_to_end);
     }
     report
 }

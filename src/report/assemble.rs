@@ -70,6 +70,7 @@ impl Report {
             refused_locally: lines.refusals.total() as usize,
             unsent: delivery.unsent,
             unconfirmed: delivery.unconfirmed,
+            metadata_uncounted: delivery.metadata_uncounted,
             invalid_lines: delivery
                 .invalid_lines
                 .items

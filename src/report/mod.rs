@@ -12,6 +12,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::model::{Code, RecordCount};
+pub use crate::pipeline::Halt;
 pub use assemble::{LinesResult, OtlpResult};
 pub use setup::ContextReport;
 
@@ -98,9 +99,13 @@ pub struct LinesReport {
     pub ok: u64,
     pub invalid: u64,
     pub refused_locally: usize,
+    /// Never reached Dynatrace: safe to send again.
     pub unsent: usize,
-    /// Sent, but the answer never came (the run was stopped while they were in flight).
+    /// Sent, without an answer that accounts for them (a timeout, a lost connection, a run
+    /// stopped while they were in flight): Dynatrace may have them.
     pub unconfirmed: usize,
+    /// Metadata lines sent that Dynatrace's answer left out of its counts.
+    pub metadata_uncounted: usize,
     pub invalid_lines: Vec<InvalidLineReport>,
     /// Invalid lines Dynatrace named beyond `--report-limit`.
     pub invalid_lines_unlisted: u64,
@@ -178,9 +183,10 @@ impl Report {
         self.judge();
     }
 
-    /// A signal stopped the run: it is a delivery failure when anything was left unsent,
-    /// unconfirmed, or unread (`read_to_end` false); otherwise it earned its outcome.
-    pub fn stopped(&mut self, read_to_end: bool) {
+    /// A signal or the deadline stopped the run: it is a delivery failure when anything was
+    /// left unsent, unconfirmed, or unread (`read_to_end` false); otherwise it earned its
+    /// outcome.
+    pub fn stopped(&mut self, halt: Halt, read_to_end: bool) {
         let (l, o) = (&self.lines, &self.otlp);
         let mut left = Vec::new();
         if l.unsent + l.unconfirmed + o.unsent + o.unconfirmed > 0 {
@@ -194,10 +200,15 @@ impl Report {
             left.push("the inputs were not read to their end".to_owned());
         }
         if !left.is_empty() {
-            self.interrupted = Some(format!(
-                "stopped by a signal (SIGTERM or SIGINT): {}",
-                left.join("; ")
-            ));
+            let why = match halt {
+                Halt::Signal => "stopped by a signal (SIGTERM or SIGINT)".to_owned(),
+                Halt::Deadline(after) => format!(
+                    "stopped at the deadline, {} s after the start (--deadline-secs, \
+                     DT_DEADLINE_SECS)",
+                    after.as_secs()
+                ),
+            };
+            self.interrupted = Some(format!("{why}: {}", left.join("; ")));
         }
         self.judge();
     }

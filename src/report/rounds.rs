@@ -20,6 +20,7 @@ impl Report {
         l.refused_locally += m.refused_locally;
         l.unsent += m.unsent;
         l.unconfirmed += m.unconfirmed;
+        l.metadata_uncounted += m.metadata_uncounted;
         l.unlisted_invalid += m.unlisted_invalid;
         list_once(
             (&mut l.invalid_lines, &mut l.invalid_lines_unlisted),

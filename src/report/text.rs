@@ -148,7 +148,8 @@ impl Report {
             if l.unconfirmed > 0 {
                 writeln!(
                     out,
-                    "unconfirmed: {} line(s) sent that Dynatrace's answers do not account for",
+                    "unconfirmed: {} line(s) sent without an answer that accounts for them \
+                     (Dynatrace may have them: not safe to send again)",
                     l.unconfirmed
                 )?;
             }

@@ -14,6 +14,8 @@ pub const MAX_BYTES_PER_REQUEST: usize = 1_000_000;
 pub struct LineBatch {
     /// 0-based position of the first line among all lines of the run.
     pub first: usize,
+    /// How many times this batch's lines were halved for a server that found them too large.
+    pub halvings: u8,
     body: String,
     starts: Vec<usize>,
     origins: Vec<Origin>,
@@ -52,6 +54,7 @@ impl LineBatch {
         let mut origins = self.origins;
         let second = LineBatch {
             first: self.first + middle,
+            halvings: self.halvings + 1,
             body: self.body[cut..].to_owned(),
             starts: self.starts[middle..].iter().map(|s| s - cut).collect(),
             origins: origins.split_off(middle),
@@ -62,6 +65,7 @@ impl LineBatch {
         starts.truncate(middle);
         let first = LineBatch {
             first: self.first,
+            halvings: self.halvings + 1,
             body,
             starts,
             origins,

@@ -98,6 +98,9 @@ pub enum FailureKind {
     TooLarge,
     /// This request failed after its retries; later ones may pass.
     GaveUp,
+    /// The request went out but no answer came (a timeout, a reset after connecting): the
+    /// server may have taken it, so it is unconfirmed, never unsent. Later ones may pass.
+    Unanswered,
     /// The run was stopped (SIGTERM, SIGINT) before the request could be made or retried.
     Stopped,
 }
@@ -123,6 +126,10 @@ pub struct Sender {
     pub started: Instant,
     /// Set on SIGTERM or SIGINT: waits end and no new attempt is made.
     pub stop: Arc<AtomicBool>,
+    /// The run's deadline: no attempt starts after it, and none is answered later.
+    pub deadline: Option<Instant>,
+    /// How long one attempt may take, the answer included (the client's own timeout).
+    pub timeout: Duration,
 }
 
 impl Sender {
@@ -160,6 +167,13 @@ impl Sender {
             if self.stop.load(Ordering::Relaxed) {
                 return posted;
             }
+            let left = self
+                .deadline
+                .map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|left| left.is_zero()) {
+                posted.answer = Err(self.past_deadline());
+                return posted;
+            }
             let attempt = posted.attempts as u32;
             posted.attempts += 1;
             let mut request = self
@@ -167,6 +181,9 @@ impl Sender {
                 .post(post.url.clone())
                 .header(CONTENT_TYPE, post.content_type)
                 .body(body.clone());
+            if let Some(left) = left.filter(|left| *left < self.timeout) {
+                request = request.timeout(left);
+            }
             if post.gzip {
                 request = request.header(CONTENT_ENCODING, "gzip");
             }
@@ -211,10 +228,10 @@ impl Sender {
                     (how, Failure { text, kind })
                 }
                 Err(error) => {
-                    let how = if error.is_connect() {
-                        Attempt::ConnectFailed
+                    let (how, kind) = if error.is_connect() {
+                        (Attempt::ConnectFailed, FailureKind::GaveUp)
                     } else {
-                        Attempt::Failed
+                        (Attempt::Failed, FailureKind::Unanswered)
                     };
                     let text = format!(
                         "could not reach {} after {} attempt(s): {}",
@@ -222,7 +239,6 @@ impl Sender {
                         attempt + 1,
                         error_chain(&error.without_url())
                     );
-                    let kind = FailureKind::GaveUp;
                     (how, Failure { text, kind })
                 }
             };
@@ -274,6 +290,15 @@ impl Sender {
             std::thread::sleep(left.min(Duration::from_millis(50)));
         }
         false
+    }
+
+    fn past_deadline(&self) -> Failure {
+        Failure {
+            text: "the run's deadline (--deadline-secs, DT_DEADLINE_SECS) passed before this \
+                   request could be made"
+                .into(),
+            kind: FailureKind::Stopped,
+        }
     }
 
     fn stopped(&self) -> Failure {

@@ -22,9 +22,12 @@ pub struct LinesDelivery {
     pub failure: Option<String>,
     pub failed_requests: usize,
     pub unsent: usize,
-    /// Lines sent that Dynatrace's answer did not account for, or whose answer never came (the
-    /// run was stopped while they were in flight).
+    /// Lines sent that Dynatrace's answer did not account for, or whose answer never came (a
+    /// timeout, a connection lost after the request went out, a run stopped while they were in
+    /// flight). Never sent again by this tool: Dynatrace may have them.
     pub unconfirmed: usize,
+    /// Metadata lines sent that Dynatrace left out of its counts (it may or may not count them).
+    pub metadata_uncounted: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +71,7 @@ impl LinesDelivery {
                 // The lines went out and something answered: whether Dynatrace took them is
                 // not known.
                 self.sent += batch.len();
-                self.unconfirmed += batch.len() - batch.metadata_lines();
+                self.unconfirmed += batch.len();
                 self.failed_requests += 1;
                 if self.failure.is_none() {
                     self.failure = Some(too_long(url, answer.status));
@@ -79,6 +82,19 @@ impl LinesDelivery {
                 self.sent += batch.len();
                 self.answered(&answer, batch, &redact);
                 return None;
+            }
+            Err(failure) if failure.kind == FailureKind::Unanswered => {
+                self.sent += batch.len();
+                self.unconfirmed += batch.len();
+                self.failed_requests += 1;
+                if self.failure.is_none() {
+                    self.failure = Some(format!(
+                        "{}; its {} line(s) are unconfirmed: Dynatrace may have taken them",
+                        failure.text,
+                        batch.len()
+                    ));
+                }
+                return Some(failure.kind);
             }
             Err(failure) => failure,
         };
@@ -214,7 +230,11 @@ impl LinesDelivery {
             (None, None) => (0, 0),
         };
         let accounted = ok.saturating_add(invalid);
-        if accounted == sent || accounted == data_lines {
+        if accounted == sent {
+            return (ok, invalid);
+        }
+        if accounted == data_lines {
+            self.metadata_uncounted += batch.metadata_lines();
             return (ok, invalid);
         }
         let status = answer.status;
@@ -229,7 +249,7 @@ impl LinesDelivery {
             });
             return (ok, invalid);
         }
-        let unconfirmed = data_lines.saturating_sub(accounted).max(1);
+        let unconfirmed = sent - accounted;
         self.unconfirmed += unconfirmed as usize;
         self.warn(None, || {
             if counted {

@@ -105,6 +105,19 @@ impl OtlpDelivery {
                     },
                 }
             }
+            Err(failure) if failure.kind == FailureKind::Unanswered => {
+                self.points_sent += points;
+                self.unconfirmed_points += points;
+                self.failed_requests += 1;
+                if self.failure.is_none() {
+                    self.failure = Some(format!(
+                        "{}; its {points} data point(s) are unconfirmed: Dynatrace may have \
+                         taken them",
+                        failure.text
+                    ));
+                }
+                return Some(failure.kind);
+            }
             Err(failure) => failure,
         };
         self.unsent_points += points;

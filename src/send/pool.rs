@@ -18,7 +18,22 @@ use crate::otlp::ensure_delta;
 /// One request's worth of data.
 pub enum Payload {
     Lines(LineBatch),
-    Otlp(ExportMetricsServiceRequest),
+    Otlp(OtlpRequest),
+}
+
+/// An OTLP request, and how many times it was halved for a server that found it too large.
+pub struct OtlpRequest {
+    pub request: ExportMetricsServiceRequest,
+    pub halvings: u8,
+}
+
+impl From<ExportMetricsServiceRequest> for Payload {
+    fn from(request: ExportMetricsServiceRequest) -> Payload {
+        Payload::Otlp(OtlpRequest {
+            request,
+            halvings: 0,
+        })
+    }
 }
 
 /// A payload back from the network, with how its POST went.
@@ -126,8 +141,8 @@ fn deliver(
         return Delivered { payload, posted };
     };
     // The last gate before the wire: Dynatrace accepts only DELTA temporality.
-    if let Payload::Otlp(request) = &payload {
-        if let Err(text) = ensure_delta(request) {
+    if let Payload::Otlp(otlp) = &payload {
+        if let Err(text) = ensure_delta(&otlp.request) {
             let posted = Posted {
                 answer: Err(Failure {
                     text,
@@ -147,10 +162,10 @@ fn deliver(
             body: batch.body().as_bytes().to_vec(),
             gzip: false,
         },
-        Payload::Otlp(request) => Post {
+        Payload::Otlp(otlp) => Post {
             url,
             content_type: "application/x-protobuf",
-            body: request.encode_to_vec(),
+            body: otlp.request.encode_to_vec(),
             gzip: endpoints.gzip,
         },
     };

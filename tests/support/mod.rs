@@ -13,6 +13,7 @@ pub mod options;
 pub mod otlp;
 pub mod raw;
 mod server;
+pub mod signals;
 pub mod tls;
 
 use std::path::{Path, PathBuf};
@@ -117,6 +118,12 @@ impl Cli {
             .expect("start keptn-dt-metrics")
     }
 
+    /// Starts the binary with stdin a pipe the test writes to (and may keep open).
+    pub fn spawn_piped(mut self) -> std::process::Child {
+        self.command.stdin(Stdio::piped());
+        self.spawn()
+    }
+
     pub fn run(mut self) -> Output {
         Output::from(self.command.output().expect("run keptn-dt-metrics"))
     }
@@ -182,3 +189,53 @@ pub fn keptn_env(cli: Cli) -> Cli {
 pub const LOCALLY_REFUSED: &str = "ok.metric gauge,1\n\
                                    x.y gauge,NaN\n\
                                    sum.metric gauge,min=1,max=2,sum=10,count=2\n";
+
+/// The bucket rule of the report, asserted after every fault: each line counted in `total` ends
+/// in exactly one of `ok`, `invalid`, `unsent`, `unconfirmed` and `metadata_uncounted` (a dry
+/// run's in its payload or `unsent`); each histogram point in `points_sent` or `unsent`, and
+/// those sent in at most one of `rejected` and `unconfirmed`.
+pub fn assert_buckets(report: &Json) {
+    let count = |part: &Json, key: &str| {
+        part[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{key} is not a count in {part}"))
+    };
+    let (lines, points) = (&report["lines"], &report["otlp"]);
+    let total = count(lines, "total");
+    let unsent = count(lines, "unsent");
+    if report["dry_run"] == true {
+        if let Some(payload) = lines["payload"].as_array() {
+            assert_eq!(
+                total,
+                payload.len() as u64 + unsent,
+                "dry-run lines: {report}"
+            );
+        }
+    } else {
+        let buckets = count(lines, "ok")
+            + count(lines, "invalid")
+            + unsent
+            + count(lines, "unconfirmed")
+            + count(lines, "metadata_uncounted");
+        assert_eq!(total, buckets, "every line in exactly one bucket: {lines}");
+        assert_eq!(
+            total,
+            count(lines, "sent") + unsent,
+            "sent or unsent: {lines}"
+        );
+    }
+    let sent = count(points, "points_sent");
+    assert_eq!(
+        count(points, "points"),
+        sent + count(points, "unsent"),
+        "every point sent or unsent: {points}"
+    );
+    assert!(
+        count(points, "rejected") + count(points, "unconfirmed") <= sent,
+        "points: {points}"
+    );
+    if report["exit_code"] == 0 {
+        assert!(report["interrupted"].is_null(), "{report}");
+        assert_eq!(unsent + count(lines, "unconfirmed"), 0, "{report}");
+    }
+}
