@@ -150,6 +150,21 @@ fn open_file(path: &std::path::Path, expected: &str) -> Result<std::fs::File> {
     Ok(file)
 }
 
+/// True when every source is a `--metric` value or a regular file and the files hold at most
+/// `limit` bytes in all: such inputs are read whole before delivery starts. Stdin, a pipe or a
+/// device may be endless: never small.
+pub fn small(sources: &[Source], limit: u64) -> bool {
+    let mut bytes = 0u64;
+    sources.iter().all(|source| match source.location() {
+        None => true,
+        Some(Location::Stdin) => false,
+        Some(Location::File(path)) => std::fs::metadata(path).is_ok_and(|meta| {
+            bytes = bytes.saturating_add(meta.len());
+            meta.is_file() && bytes <= limit
+        }),
+    })
+}
+
 /// Reads an opened source into `sink`. What cannot be read is refused with its place.
 pub fn read(opened: Opened, sink: &mut dyn Sink) {
     let name = &opened.name;
@@ -179,4 +194,35 @@ pub fn read_all(
         read(opened, sink);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_inputs_are_values_and_regular_files_within_the_limit() {
+        let dir = std::env::temp_dir().join(format!("kdm-small-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("lines.txt");
+        std::fs::write(&file, "a 1\nb 2\n").unwrap();
+        let argument = Source::Argument {
+            text: "x=1".into(),
+            index: 1,
+        };
+        let lines = Source::Lines(Location::File(file.clone()));
+        assert!(small(
+            &[argument, Source::Lines(Location::File(file.clone()))],
+            8
+        ));
+        assert!(!small(std::slice::from_ref(&lines), 7), "over the limit");
+        assert!(
+            !small(&[lines, Source::Lines(Location::File(file))], 15),
+            "in all"
+        );
+        assert!(!small(&[Source::Lines(Location::Stdin)], 1 << 20), "stdin");
+        let directory = Source::Lines(Location::File(dir.clone()));
+        assert!(!small(&[directory], 1 << 20), "not a regular file");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -24,6 +24,7 @@ pub use account::Halt;
 mod chunk;
 mod deliver;
 mod produce;
+mod read;
 mod round;
 
 /// The time, as nanoseconds since 1970.

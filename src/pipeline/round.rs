@@ -2,15 +2,15 @@
 //! the report of it.
 
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, Mutex};
 
 use anyhow::{Context, Result};
 
 use super::account::{Account, Halt};
-use super::chunk::{self, Chunk, Filler};
 use super::deliver::{Deliverer, DryRun, Event, Payloads};
 use super::produce::{self, Findings, Producer};
+use super::read;
 use super::Pipeline;
 use crate::cli::OutputFormat;
 use crate::input;
@@ -21,9 +21,14 @@ use crate::send::http::Sender;
 use crate::send::pool::{Endpoints, Pool};
 use crate::send::retry::RetryPolicy;
 
+/// Inputs up to this size (files and `--metric` values, no stdin) are read and encoded before
+/// delivery starts, without threads: a one-shot run starts none it does not need.
+const SMALL_INPUT: u64 = 256 << 10;
+
 impl Pipeline<'_> {
     /// Reads, encodes and sends once, streaming: a producer thread reads and encodes while this
-    /// one prints or sends. An `Err` happened before anything was sent.
+    /// one prints or sends (a small input is read and encoded first, on this thread). An `Err`
+    /// happened before anything was sent.
     pub(super) fn round(
         &self,
         window: Window,
@@ -34,6 +39,7 @@ impl Pipeline<'_> {
     ) -> Result<Report> {
         let config = self.config;
         let opened = input::open(&config.sources, stdin, now_ms)?;
+        let small = input::small(&config.sources, SMALL_INPUT);
         let findings = Arc::new(Mutex::new(Findings::new(config.report_limit)));
         let (events, events_in) = mpsc::channel::<Event>();
         // Payloads the producer may hand on before the deliverer has taken them off its hands.
@@ -49,39 +55,15 @@ impl Pipeline<'_> {
             summaries: config.histogram_summaries,
             findings: Arc::clone(&findings),
             out: events.clone(),
-            tokens: Some(tokens_in),
+            // A small input is read whole before delivery starts: nothing to wait for.
+            tokens: (!small).then_some(tokens_in),
             stop: Arc::clone(&self.stop),
         });
-        // Reading and encoding each on a thread of their own, chunks going between them.
-        let (full, filled) = mpsc::sync_channel::<Chunk>(chunk::CHUNKS);
-        let (emptied, empty) = mpsc::channel::<Chunk>();
-        let reader = Filler::new(full, empty, &emptied, Arc::clone(&self.stop));
-        let read_whole = Arc::new(AtomicBool::new(false));
-        let read_whole_in = Arc::clone(&read_whole);
-        std::thread::spawn(move || {
-            let mut reader = reader;
-            for source in opened {
-                input::read(source, &mut reader);
-            }
-            read_whole_in.store(reader.finish(), Ordering::SeqCst);
-        });
-        let stop = Arc::clone(&self.stop);
-        std::thread::spawn(move || {
-            let mut producer = producer;
-            let mut skipped = false;
-            while let Ok(mut chunk) = filled.recv() {
-                // Once stopped, what was read is not encoded: nothing more goes out.
-                if stop.load(Ordering::Relaxed) {
-                    skipped = true;
-                    chunk.discard();
-                } else {
-                    chunk.replay(&mut producer);
-                }
-                let _ = emptied.send(chunk);
-            }
-            // The reader stored its verdict before its end closed the channel.
-            producer.finish(read_whole.load(Ordering::SeqCst) && !skipped);
-        });
+        if small {
+            read::inline(opened, producer, &self.stop);
+        } else {
+            read::streaming(opened, producer, &self.stop);
+        }
         let deliverer = Deliverer {
             events: events_in,
             tokens,
