@@ -233,8 +233,12 @@ impl Sender {
                     } else {
                         (Attempt::Failed, FailureKind::Unanswered)
                     };
+                    let what = match kind {
+                        FailureKind::Unanswered => "no answer from",
+                        _ => "could not reach",
+                    };
                     let text = format!(
-                        "could not reach {} after {} attempt(s): {}",
+                        "{what} {} after {} attempt(s): {}",
                         shown(post.url),
                         attempt + 1,
                         error_chain(&error.without_url())
