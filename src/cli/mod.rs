@@ -14,6 +14,7 @@ use crate::model::RunDimension;
 use crate::results;
 use crate::secret::Secret;
 pub use environment::Environment;
+pub use event_args::{EventArgs, EventType};
 pub use parse::CliError;
 pub use values::parse_pairs;
 use values::{
@@ -22,6 +23,7 @@ use values::{
 };
 
 pub mod environment;
+pub mod event_args;
 mod parse;
 mod values;
 
@@ -306,6 +308,9 @@ pub struct Cli {
     /// dt_metadata.properties, dt_host_metadata.properties and OneAgent's indirection file.
     #[arg(long, value_name = "DIR", default_value = crate::enrichment::DEFAULT_DIR, help_heading = "Keptn context")]
     pub metadata_dir: PathBuf,
+
+    #[command(flatten)]
+    pub event: EventArgs,
 
     /// DEFAULT_DIMENSIONS, merged with --dimension.
     #[arg(skip)]

@@ -21,6 +21,7 @@ use crate::send::http;
 
 mod chunk;
 mod deliver;
+mod events;
 mod produce;
 mod round;
 
@@ -113,6 +114,14 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
         },
     };
     report.add_setup(&config.context, &config.warnings, config.report_limit);
+    if let Some(settings) = &config.event {
+        let run = Window {
+            start_ns: started_ns,
+            end_ns: clock.now_ns().max(started_ns + 1),
+        };
+        let events = pipeline.events(settings, &report, run, stderr);
+        report.add_events(events);
+    }
     if let Err(error) = write_report(&config, &report, stdout, stderr) {
         report.usage_error(format!("{error:#}"));
         let _ = writeln!(

@@ -3,6 +3,7 @@
 //! codes are decided here and nowhere else.
 
 mod assemble;
+mod events;
 mod rounds;
 mod setup;
 mod text;
@@ -11,8 +12,9 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::model::{Code, RecordCount};
+use crate::model::{Code, RecordCount, TestSummary};
 pub use assemble::{LinesResult, OtlpResult};
+pub use events::{EventOutcome, EventReport};
 pub use setup::ContextReport;
 
 /// How a run ended, from best to worst.
@@ -62,6 +64,9 @@ pub struct Report {
     /// `--loop`: the rounds this report adds up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rounds: Option<u64>,
+    /// The events sent after the metrics (`--event`, `--sdlc-event`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventReport>,
     /// A usage or configuration error ended the run (its message is in `failure`).
     #[serde(skip)]
     usage: bool,
@@ -74,6 +79,9 @@ pub struct RecordsReport {
     pub read: u64,
     pub used: u64,
     pub refused: u64,
+    /// What the results say of the whole test, for the event.
+    #[serde(skip)]
+    pub test: Option<TestSummary>,
 }
 
 impl From<RecordCount> for RecordsReport {
@@ -84,6 +92,7 @@ impl From<RecordCount> for RecordsReport {
             read: count.read,
             used: count.used,
             refused: count.refused,
+            test: count.test,
         }
     }
 }
@@ -219,6 +228,7 @@ impl Report {
         } else {
             Outcome::Accepted
         };
+        self.outcome = self.with_events(self.outcome);
         self.exit_code = self.outcome.exit_code();
     }
 
