@@ -338,7 +338,8 @@ fn events_that_cannot_be_sent_are_usage_errors_before_anything_is_sent() {
     let server = FakeDynatrace::accepting();
     let managed = format!("{}/e/abc12345", server.url());
     let metrics_url = format!("{}{INGEST_PATH}", server.url());
-    let cases: [(Vec<(&str, &str)>, Vec<&str>, &str); 5] = [
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<&'a str>, &'a str);
+    let cases: [Case; 5] = [
         (
             vec![("DT_TENANT", &managed), ("DT_API_TOKEN", TOKEN)],
             vec!["--sdlc-event"],
