@@ -274,6 +274,28 @@ mod tests {
     }
 
     #[test]
+    fn events_go_to_the_tenant_and_the_sdlc_event_only_to_a_saas_one() {
+        let saas =
+            Destination::resolve(request(Some("abc12345.apps.dynatrace.com"), Some("t"))).unwrap();
+        assert_eq!(
+            saas.events_url.unwrap().as_str(),
+            "https://abc12345.live.dynatrace.com/api/v2/events/ingest"
+        );
+        assert_eq!(
+            saas.sdlc_url.unwrap().as_str(),
+            "https://abc12345.live.dynatrace.com/platform/ingest/v1/events.sdlc"
+        );
+        let managed =
+            Destination::resolve(request(Some("https://dt.example.com/e/env-1"), Some("t")))
+                .unwrap();
+        assert_eq!(
+            managed.events_url.unwrap().as_str(),
+            "https://dt.example.com/e/env-1/api/v2/events/ingest"
+        );
+        assert!(managed.sdlc_url.unwrap_err().contains("SaaS only"));
+    }
+
+    #[test]
     fn missing_credentials_name_the_variable() {
         let err = Destination::resolve(request(None, None)).unwrap_err();
         assert!(format!("{err:#}").contains("DT_TENANT is not set"));

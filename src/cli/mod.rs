@@ -54,7 +54,8 @@ Pipelines, Argo Workflows): ci_platform, ci_repository, ci_pipeline, ci_branch, 
 
 Exit codes: 0 all accepted (dry run: nothing refused); 2 usage or configuration error, nothing
 sent; 3 some data refused, locally or by Dynatrace, the rest accepted; 4 delivery failed (auth,
-network, server, unconfirmed lines, or a stop by SIGTERM/SIGINT that left data unsent).";
+network, server, unconfirmed lines, or a stop by SIGTERM/SIGINT that left data unsent; or the
+metrics were accepted and an --event or --sdlc-event was refused or unanswered).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -167,7 +168,7 @@ pub struct Cli {
     #[arg(long, value_name = "URL", help_heading = "Dynatrace")]
     pub tenant: Option<String>,
 
-    /// API token with scope metrics.ingest [env: DT_API_TOKEN]
+    /// API token with scope metrics.ingest (events.ingest for --event) [env: DT_API_TOKEN]
     ///
     /// Prefer the variable: a flag shows in the process list.
     #[arg(long, value_name = "TOKEN", value_parser = secret_arg, help_heading = "Dynatrace")]
