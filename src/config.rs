@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 
-use crate::cli::{parse_pairs, Cli, OutputFormat, Verbosity};
+use crate::cli::{parse_pairs, Cli, EventArgs, EventType, OutputFormat, Verbosity};
 use crate::context::{self, keptn, Context};
 use crate::destination::{self, Destination};
 use crate::encode::EncodeSettings;
 use crate::enrichment;
 use crate::input::{Location, Source};
-use crate::model::{Code, Origin, Warning};
+use crate::model::{merge_pairs, Code, Origin, Warning};
 use crate::run_dimensions::{self, Rank};
 
 #[derive(Debug, Clone)]
@@ -37,9 +37,84 @@ pub struct Config {
     pub context: Context,
     /// What the configuration changed on the way (dimensions, the tenant URL), for the report.
     pub warnings: Vec<Warning>,
+    /// `--event`, `--sdlc-event`: the events to send after the metrics.
+    pub event: Option<EventSettings>,
+}
+
+/// What the user said of the events to send after the metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventSettings {
+    /// The Events API v2 event (`--event`).
+    pub event: bool,
+    /// The OpenPipeline SDLC event (`--sdlc-event`).
+    pub sdlc: bool,
+    pub event_type: EventType,
+    pub title: Option<String>,
+    /// `DT_EVENT_PROPERTIES` merged with `--event-property` (the flag wins on a key).
+    pub properties: Vec<(String, String)>,
+    pub entity_selector: Option<String>,
+}
+
+impl EventSettings {
+    fn from_args(args: &EventArgs) -> Result<Option<EventSettings>> {
+        if !args.any() {
+            return Ok(None);
+        }
+        let from_env = match &args.env_properties {
+            Some(list) => parse_pairs(list.split(','), "DT_EVENT_PROPERTIES", false)?,
+            None => Vec::new(),
+        };
+        let flags = args.event_properties.iter().map(String::as_str);
+        let from_flags = parse_pairs(flags, "--event-property", true)?;
+        let properties = merge_pairs(
+            from_env
+                .into_iter()
+                .chain(from_flags)
+                .map(|p| (p.key, p.value)),
+        );
+        let text = |t: &Option<String>| -> Option<String> {
+            let t = t.as_deref()?.trim();
+            (!t.is_empty()).then(|| t.to_owned())
+        };
+        Ok(Some(EventSettings {
+            event: args.event,
+            sdlc: args.sdlc_event,
+            event_type: args.event_type,
+            title: text(&args.event_title),
+            properties,
+            entity_selector: text(&args.event_entity_selector),
+        }))
+    }
+
+    /// The events' URLs must be there before anything is sent.
+    fn check(&self, destination: &Destination) -> Result<()> {
+        if self.event && destination.events_url.is_none() {
+            bail!(
+                "--event (DT_EVENT) needs DT_TENANT (--tenant): the Events API is on the \
+                 environment's API host, which neither the OneAgent's endpoint nor \
+                 DT_METRICS_URL/DT_OTLP_URL names"
+            );
+        }
+        if let (true, Err(why)) = (self.sdlc, &destination.sdlc_url) {
+            bail!(
+                "--sdlc-event (DT_SDLC_EVENT) needs a SaaS environment's DT_TENANT \
+                 (https://{{env-id}}.live.dynatrace.com): {why}"
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Config {
+    /// With events to send, the metrics end this long before the deadline, so that the events
+    /// still go inside it: one request's timeout, at most a quarter of the deadline.
+    pub fn time_kept_for_events(&self) -> Duration {
+        match (&self.event, &self.destination, self.deadline) {
+            (Some(_), Some(destination), Some(deadline)) => destination.timeout.min(deadline / 4),
+            _ => Duration::ZERO,
+        }
+    }
+
     /// How long after the run started a failed request may still be retried (or halved).
     pub fn retry_budget(&self) -> Duration {
         self.destination
@@ -108,6 +183,7 @@ impl Config {
             },
             event_type: cli.keptn_event_type.clone(),
         };
+        let event = EventSettings::from_args(&cli.event)?;
         let context = context::read(cli.ci_platform.as_deref(), &keptn, &cli.ci);
         let metadata_files = match cli.metadata_enrichment {
             true => enrichment::read_metadata(&cli.metadata_dir),
@@ -153,6 +229,9 @@ impl Config {
                 proxy: cli.proxy,
             })?)
         };
+        if let (Some(event), Some(destination)) = (&event, &destination) {
+            event.check(destination)?;
+        }
         for note in destination.iter().flat_map(|d| &d.notes) {
             warnings.push(Warning {
                 origin: Origin::whole("DT_TENANT (--tenant)"),
@@ -179,6 +258,7 @@ impl Config {
             verbosity,
             context,
             warnings,
+            event,
         })
     }
 }

@@ -15,6 +15,8 @@ use crate::secret::Secret;
 
 pub const METRICS_INGEST_PATH: &str = "/api/v2/metrics/ingest";
 pub const OTLP_METRICS_PATH: &str = "/api/v2/otlp/v1/metrics";
+pub const EVENTS_INGEST_PATH: &str = "/api/v2/events/ingest";
+pub const SDLC_EVENTS_PATH: &str = "/platform/ingest/v1/events.sdlc";
 pub const ONEAGENT_METRICS_URL: &str = "http://localhost:14499/metrics/ingest";
 pub const ONEAGENT_OTLP_URL: &str = "http://localhost:14499/otlp/v1/metrics";
 
@@ -23,6 +25,11 @@ pub struct Destination {
     /// `None` when neither a tenant nor DT_METRICS_URL says where lines go.
     pub metrics_url: Option<Url>,
     pub otlp_url: Option<Url>,
+    /// `{tenant}/api/v2/events/ingest`; `None` without a tenant.
+    pub events_url: Option<Url>,
+    /// `{tenant}/platform/ingest/v1/events.sdlc`, or why there is none (OpenPipeline is SaaS
+    /// only, and needs a tenant).
+    pub sdlc_url: Result<Url, String>,
     pub gzip: bool,
     pub token: Option<Token>,
     pub timeout: Duration,
@@ -104,12 +111,20 @@ impl Destination {
         let metrics_override = parse(&request.metrics_url, "DT_METRICS_URL (--metrics-url)")?;
         let otlp_override = parse(&request.otlp_url, "DT_OTLP_URL (--otlp-url)")?;
         let mut notes = Vec::new();
+        let mut events_url = None;
+        let sdlc_url;
         let (metrics_url, otlp_url, token) = if request.oneagent {
             let url = |u: &str| Some(Url::parse(u).expect("constant URL"));
+            sdlc_url = Err(
+                "the OneAgent's local endpoint (DT_ONEAGENT, --oneagent) takes \
+                            metrics only"
+                    .to_owned(),
+            );
             (url(ONEAGENT_METRICS_URL), url(ONEAGENT_OTLP_URL), None)
         } else if request.tenant.is_none()
             && (metrics_override.is_some() || otlp_override.is_some())
         {
+            sdlc_url = Err("only DT_METRICS_URL or DT_OTLP_URL is set, no DT_TENANT".to_owned());
             (metrics_override, otlp_override, request.token)
         } else {
             let tenant = request.tenant.context(
@@ -128,6 +143,15 @@ impl Destination {
             let base = tenant.base;
             let url =
                 |path: &str| Url::parse(&format!("{base}{path}")).expect("base URL plus a path");
+            events_url = Some(url(EVENTS_INGEST_PATH));
+            sdlc_url = match tenant.managed {
+                true => Err(format!(
+                    "DT_TENANT is a Managed or ActiveGate environment ({}), and OpenPipeline is \
+                     SaaS only",
+                    crate::secret::shown_raw(&base)
+                )),
+                false => Ok(url(SDLC_EVENTS_PATH)),
+            };
             (
                 Some(metrics_override.unwrap_or_else(|| url(METRICS_INGEST_PATH))),
                 Some(otlp_override.unwrap_or_else(|| url(OTLP_METRICS_PATH))),
@@ -135,13 +159,21 @@ impl Destination {
             )
         };
         let token = token.map(Token::new).transpose()?;
+        let endpoints = || {
+            let sdlc = sdlc_url.as_ref().ok();
+            metrics_url
+                .iter()
+                .chain(&otlp_url)
+                .chain(&events_url)
+                .chain(sdlc)
+        };
         if token.is_some() && !request.allow_plain_http {
-            for url in metrics_url.iter().chain(&otlp_url) {
+            for url in endpoints() {
                 refuse_plain_http(url)?;
             }
         }
         let mut proxies: Vec<Route> = Vec::new();
-        for url in metrics_url.iter().chain(&otlp_url) {
+        for url in endpoints() {
             if let Some(route) = proxy::route(url, &request.proxy)? {
                 if !proxies.iter().any(|r| r.origin == route.origin) {
                     proxies.push(route);
@@ -151,6 +183,8 @@ impl Destination {
         Ok(Destination {
             metrics_url,
             otlp_url,
+            events_url,
+            sdlc_url,
             gzip: request.gzip,
             token,
             timeout: request.timeout,
@@ -237,6 +271,28 @@ mod tests {
             "https://abc12345.live.dynatrace.com/api/v2/metrics/ingest"
         );
         assert_eq!(destination.notes.len(), 1);
+    }
+
+    #[test]
+    fn events_go_to_the_tenant_and_the_sdlc_event_only_to_a_saas_one() {
+        let saas =
+            Destination::resolve(request(Some("abc12345.apps.dynatrace.com"), Some("t"))).unwrap();
+        assert_eq!(
+            saas.events_url.unwrap().as_str(),
+            "https://abc12345.live.dynatrace.com/api/v2/events/ingest"
+        );
+        assert_eq!(
+            saas.sdlc_url.unwrap().as_str(),
+            "https://abc12345.live.dynatrace.com/platform/ingest/v1/events.sdlc"
+        );
+        let managed =
+            Destination::resolve(request(Some("https://dt.example.com/e/env-1"), Some("t")))
+                .unwrap();
+        assert_eq!(
+            managed.events_url.unwrap().as_str(),
+            "https://dt.example.com/e/env-1/api/v2/events/ingest"
+        );
+        assert!(managed.sdlc_url.unwrap_err().contains("SaaS only"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod context;
 pub mod destination;
 pub mod encode;
 pub mod enrichment;
+pub mod event;
 pub mod histogram;
 pub mod input;
 pub mod model;

@@ -71,11 +71,9 @@ fn json_only(args: &[OsString], message: &str) -> Outcome {
 }
 
 fn run(cli: Cli) -> Outcome {
-    let (stop, hurry) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicBool::new(false)),
-    );
-    if let Err(error) = on_signals(&stop, &hurry) {
+    let flag = || Arc::new(AtomicBool::new(false));
+    let (stop, hurry, signalled) = (flag(), flag(), flag());
+    if let Err(error) = on_signals(&stop, &hurry, &signalled) {
         eprintln!("keptn-dt-metrics: error: installing the SIGTERM/SIGINT handler: {error}");
         return Outcome::UsageError;
     }
@@ -89,6 +87,7 @@ fn run(cli: Cli) -> Outcome {
             clock: &SystemClock,
             stop,
             hurry,
+            signalled,
         },
     );
     let _ = stdout.flush();
@@ -98,12 +97,20 @@ fn run(cli: Cli) -> Outcome {
 /// The first SIGTERM or SIGINT asks the run to stop and report; the second asks for the report
 /// at once, without waiting for answers in flight; a third ends the process at once with the
 /// exit code of an interrupted run (4) and no report, for a run that cannot even write one.
-fn on_signals(stop: &Arc<AtomicBool>, hurry: &Arc<AtomicBool>) -> std::io::Result<()> {
+fn on_signals(
+    stop: &Arc<AtomicBool>,
+    hurry: &Arc<AtomicBool>,
+    signalled: &Arc<AtomicBool>,
+) -> std::io::Result<()> {
     let signals = Arc::new(AtomicUsize::new(0));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         let (stop, hurry, signals) = (stop.clone(), hurry.clone(), signals.clone());
+        let signalled = signalled.clone();
         let handler = move || match signals.fetch_add(1, Ordering::SeqCst) {
-            0 => stop.store(true, Ordering::SeqCst),
+            0 => {
+                signalled.store(true, Ordering::SeqCst);
+                stop.store(true, Ordering::SeqCst);
+            }
             1 => hurry.store(true, Ordering::SeqCst),
             _ => signal_hook::low_level::exit(Outcome::DeliveryFailed.exit_code().into()),
         };

@@ -116,7 +116,7 @@ pub struct Window {
 
 /// How many records an input that aggregates them (load-test results) held, and what became of
 /// them: where a line count says nothing, this does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecordCount {
     pub input: Arc<str>,
     /// The format, as `--results-format` names it.
@@ -124,6 +124,29 @@ pub struct RecordCount {
     pub read: u64,
     pub used: u64,
     pub refused: u64,
+    /// What the results say of the whole test, when they were read far enough to say it.
+    pub test: Option<TestSummary>,
+}
+
+/// What a load test's results say of the whole test: for the run's event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestSummary {
+    /// `jmeter`, `locust`, `k6`.
+    pub tool: &'static str,
+    /// The window its histograms were sent with (the test's own, or its duration ending now).
+    pub window: Option<Window>,
+    pub requests: Option<u64>,
+    pub failures: Option<u64>,
+    /// Response time, 95th percentile of every request, in milliseconds.
+    pub p95_ms: Option<f64>,
+    pub thresholds: Option<Thresholds>,
+}
+
+/// The pass/fail criteria a tool evaluated (k6's thresholds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Thresholds {
+    pub total: u64,
+    pub failed: u64,
 }
 
 /// A checked explicit-bucket histogram data point.
@@ -361,47 +384,5 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins_read_as_the_user_names_the_place() {
-        let input: Arc<str> = Arc::from("metrics.json");
-        let entry = Position::Entry {
-            path: "$.metrics",
-            index: 3,
-        };
-        assert_eq!(
-            Origin::new(&input, entry).to_string(),
-            "metrics.json $.metrics[3]"
-        );
-        assert_eq!(
-            Origin::new(&input, Position::Line(7)).to_string(),
-            "metrics.json:7"
-        );
-        assert_eq!(
-            Origin::new(&Arc::from("--metric"), Position::Argument(2)).to_string(),
-            "--metric #2"
-        );
-        assert_eq!(Origin::whole("stdin").to_string(), "stdin");
-    }
-
-    #[test]
-    fn capped_lists_keep_the_first_and_count_the_rest() {
-        let mut list = Capped::new(2);
-        let mut made = 0;
-        for i in 0..5 {
-            list.push_with(|| {
-                made += 1;
-                i
-            });
-        }
-        assert_eq!((list.items, list.more, made), (vec![0, 1], 3, 2));
-    }
-
-    #[test]
-    fn later_pairs_win_in_their_first_place() {
-        let pairs = [("a", "1"), ("b", "2"), ("a", "3"), ("c", "4")];
-        assert_eq!(merge_pairs(pairs), vec![("a", "3"), ("b", "2"), ("c", "4")]);
-    }
-}
+#[path = "model_tests.rs"]
+mod tests;

@@ -14,6 +14,8 @@ pub struct Tenant {
     pub base: String,
     /// What was changed, and why.
     pub notes: Vec<String>,
+    /// A Managed cluster's or an ActiveGate's environment (`/e/<env>`), not SaaS.
+    pub managed: bool,
 }
 
 /// The hosts of the new Dynatrace UI (the platform's, served for OAuth and platform tokens),
@@ -72,7 +74,12 @@ impl Tenant {
         };
         let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
         let base = format!("{}://{host}{port}{path}", url.scheme());
-        Ok(Tenant { base, notes })
+        let managed = path.split('/').any(|segment| segment == "e");
+        Ok(Tenant {
+            base,
+            notes,
+            managed,
+        })
     }
 }
 

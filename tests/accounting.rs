@@ -301,3 +301,51 @@ fn a_413_to_everything_is_halved_four_times_then_left_unsent_with_the_reason() {
         "{failure}"
     );
 }
+
+#[test]
+fn the_event_still_goes_inside_the_deadline_after_the_metrics_were_cut_off() {
+    let dir = Workdir::new("deadline-event");
+    let server = RawServer::start(|stream: TcpStream| {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut stream = stream;
+        while let Some(request) = read_request(&mut reader) {
+            if !request.line.contains("/api/v2/events/ingest") {
+                continue; // the metrics: never answered
+            }
+            let body = r#"{"reportCount":1,"eventIngestResults":[{"status":"OK"}]}"#;
+            let reply = format!(
+                "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    let started = std::time::Instant::now();
+    let out = dir
+        .cli()
+        .credentials(&server.url(), TOKEN)
+        .args(["-m", "build_time=42", "--event", "--output", "json"])
+        .args([
+            "--deadline-secs",
+            "4",
+            "--timeout-secs",
+            "10",
+            "--retries",
+            "0",
+        ])
+        .run();
+    let took = started.elapsed();
+
+    out.expect_code(4);
+    let report = out.json();
+    assert_buckets(&report);
+    assert_eq!(report["lines"]["unconfirmed"], 1);
+    assert_eq!(report["events"][0]["outcome"], "accepted", "{report}");
+    let failure = report["failure"].as_str().unwrap();
+    assert!(
+        failure.contains("cut off at the run's deadline"),
+        "{failure}"
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}

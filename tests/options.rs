@@ -193,6 +193,32 @@ fn cases() -> Vec<Case> {
             setup: Setup::DryRun(&[]),
         },
         case("DT_METADATA_ENRICHMENT", "false", None, Setup::DryRun(&[])),
+        case("DT_EVENT", "true", None, Setup::DryRun(&[])),
+        case("DT_SDLC_EVENT", "true", None, Setup::DryRun(&[])),
+        case(
+            "DT_EVENT_TYPE",
+            "CUSTOM_DEPLOYMENT",
+            Some("CUSTOM_DEPLOYMENT"),
+            Setup::DryRun(&["--event"]),
+        ),
+        case(
+            "DT_EVENT_TITLE",
+            "Load test",
+            Some("Load test"),
+            Setup::DryRun(&["--event"]),
+        ),
+        case(
+            "DT_EVENT_PROPERTIES",
+            "team=core",
+            Some("team=core"),
+            Setup::DryRun(&["--event"]),
+        ),
+        case(
+            "DT_EVENT_ENTITY_SELECTOR",
+            "type(SERVICE)",
+            Some("type(SERVICE)"),
+            Setup::DryRun(&["--event"]),
+        ),
         dry("DT_METADATA_DIR", "other-metadata"),
     ]
 }

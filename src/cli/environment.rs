@@ -51,6 +51,12 @@ pub struct OptionVariables {
     pub dt_metadata_enrichment: Option<Switch>,
     pub dt_metadata_dir: Option<PathBuf>,
     pub dt_ci_platform: Option<String>,
+    pub dt_event: Option<Switch>,
+    pub dt_event_type: Option<String>,
+    pub dt_event_title: Option<String>,
+    pub dt_event_properties: Option<String>,
+    pub dt_event_entity_selector: Option<String>,
+    pub dt_sdlc_event: Option<Switch>,
 }
 
 /// Everything the environment says, read once.

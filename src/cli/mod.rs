@@ -14,6 +14,7 @@ use crate::model::RunDimension;
 use crate::results;
 use crate::secret::Secret;
 pub use environment::Environment;
+pub use event_args::{EventArgs, EventType};
 pub use parse::CliError;
 pub use values::parse_pairs;
 use values::{
@@ -22,6 +23,7 @@ use values::{
 };
 
 pub mod environment;
+pub mod event_args;
 mod parse;
 mod values;
 
@@ -52,7 +54,8 @@ Pipelines, Argo Workflows): ci_platform, ci_repository, ci_pipeline, ci_branch, 
 
 Exit codes: 0 all accepted (dry run: nothing refused); 2 usage or configuration error, nothing
 sent; 3 some data refused, locally or by Dynatrace, the rest accepted; 4 delivery failed (auth,
-network, server, unconfirmed lines, or a stop by SIGTERM/SIGINT that left data unsent).";
+network, server, unconfirmed lines, or a stop by SIGTERM/SIGINT that left data unsent; or the
+metrics were accepted and an --event or --sdlc-event was refused or unanswered).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -165,7 +168,7 @@ pub struct Cli {
     #[arg(long, value_name = "URL", help_heading = "Dynatrace")]
     pub tenant: Option<String>,
 
-    /// API token with scope metrics.ingest [env: DT_API_TOKEN]
+    /// API token with scope metrics.ingest (events.ingest for --event) [env: DT_API_TOKEN]
     ///
     /// Prefer the variable: a flag shows in the process list.
     #[arg(long, value_name = "TOKEN", value_parser = secret_arg, help_heading = "Dynatrace")]
@@ -312,6 +315,9 @@ pub struct Cli {
     /// dt_metadata.properties, dt_host_metadata.properties and OneAgent's indirection file.
     #[arg(long, value_name = "DIR", default_value = crate::enrichment::DEFAULT_DIR, help_heading = "Keptn context")]
     pub metadata_dir: PathBuf,
+
+    #[command(flatten)]
+    pub event: EventArgs,
 
     /// DEFAULT_DIMENSIONS, merged with --dimension.
     #[arg(skip)]

@@ -12,10 +12,12 @@ use super::environment::{Environment, OptionVariables, Switch, Whole};
 use super::values::{
     Range, CONCURRENCY, DEADLINE_SECS, REPORT_LIMIT, RETRIES, RETRY_BUDGET_SECS, TIMEOUT_SECS,
 };
-use super::{Cli, OutputFormat};
+use super::{Cli, EventType, OutputFormat};
 use crate::input::{Location, Source};
 use crate::results;
 use crate::secret::Secret;
+use anyhow::{anyhow, bail};
+use clap::ValueEnum;
 
 impl Cli {
     /// Parses `args` (the program name first) with the process's environment.
@@ -141,6 +143,35 @@ impl Cli {
         }
         if let (false, Some(dir)) = (given("metadata_dir"), vars.dt_metadata_dir) {
             self.metadata_dir = dir;
+        }
+        let event = &mut self.event;
+        text(&mut event.event_title, vars.dt_event_title);
+        text(
+            &mut event.event_entity_selector,
+            vars.dt_event_entity_selector,
+        );
+        event.env_properties = vars.dt_event_properties;
+        switch(&mut event.event, "event", vars.dt_event);
+        switch(&mut event.sdlc_event, "sdlc_event", vars.dt_sdlc_event);
+        if let (false, Some(name)) = (given("event_type"), vars.dt_event_type) {
+            event.event_type = EventType::from_str(name.trim(), true).map_err(|_| {
+                anyhow!(
+                    "the environment variable DT_EVENT_TYPE is not an event type (the value is \
+                     not shown): use one of {}",
+                    EventType::names()
+                )
+            })?;
+        }
+        if !event.any() {
+            let options = ["event_type", "event_title", "event_properties"];
+            let options = options.into_iter().chain(["event_entity_selector"]);
+            if let Some(id) = options.into_iter().find(|id| given(id)) {
+                bail!(
+                    "--{} shapes an event, and none is sent: add --event (DT_EVENT=true) or \
+                     --sdlc-event (DT_SDLC_EVENT=true)",
+                    id.replace('_', "-").replace("properties", "property")
+                );
+            }
         }
         Ok(())
     }

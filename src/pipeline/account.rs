@@ -21,8 +21,9 @@ pub const MAX_HALVINGS: u8 = 4;
 pub enum Halt {
     /// SIGTERM or SIGINT.
     Signal,
-    /// `--deadline-secs` passed.
-    Deadline(Duration),
+    /// `--deadline-secs` passed: `after` the start, the metrics' share of it, `kept` for the
+    /// events after them.
+    Deadline { after: Duration, kept: Duration },
 }
 
 /// The account of a delivery, for the report.

@@ -56,8 +56,10 @@ pub struct Deliverer<'a> {
     pub stop: Arc<AtomicBool>,
     /// A second signal: answers in flight are no longer waited for.
     pub hurry: Arc<AtomicBool>,
-    /// When the run must end, and the setting that said so.
+    /// When the metrics must be done, and how long after the start that is.
     pub deadline: Option<(Instant, Duration)>,
+    /// The time after that deadline, kept for the events.
+    pub kept_for_events: Duration,
     /// A payload found too large is halved only until then (the retry budget).
     pub halve_until: Instant,
     pub stderr: &'a mut dyn Write,
@@ -262,7 +264,10 @@ impl Deliverer<'_> {
         loop {
             if let Some((at, setting)) = self.deadline {
                 if Instant::now() >= at && !self.stop.load(Ordering::Relaxed) {
-                    account.halted.get_or_insert(Halt::Deadline(setting));
+                    account.halted.get_or_insert(Halt::Deadline {
+                        after: setting,
+                        kept: self.kept_for_events,
+                    });
                     self.stop.store(true, Ordering::Relaxed);
                 }
             }

@@ -23,6 +23,7 @@ mod account;
 pub use account::Halt;
 mod chunk;
 mod deliver;
+mod events;
 mod produce;
 mod read;
 mod round;
@@ -52,6 +53,8 @@ pub struct Io<'a> {
     pub stop: Arc<AtomicBool>,
     /// Set by a second signal: the report is wanted now, not after answers in flight.
     pub hurry: Arc<AtomicBool>,
+    /// Set by a signal only (`stop` is also set by the deadline): events are not sent after it.
+    pub signalled: Arc<AtomicBool>,
 }
 
 /// Runs what `cli` asks for and writes the report; the outcome decides the exit code.
@@ -63,6 +66,7 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
         clock,
         stop,
         hurry,
+        signalled,
     } = io;
     let (output, dry_run) = (cli.output, cli.dry_run);
     // Any message may echo a value given, which may be the token (in a path, a URL, a label).
@@ -95,8 +99,10 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
         client,
         stop,
         hurry,
+        signalled,
         started,
         deadline: config.deadline.map(|d| (started + d, d)),
+        kept_for_events: config.time_kept_for_events(),
     };
     let mut report = match config.loop_interval {
         None => {
@@ -122,6 +128,14 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
         },
     };
     report.add_setup(&config.context, &config.warnings, config.report_limit);
+    if let Some(settings) = &config.event {
+        let run = Window {
+            start_ns: started_ns,
+            end_ns: clock.now_ns().max(started_ns + 1),
+        };
+        let events = pipeline.events(settings, &report, run, stderr);
+        report.add_events(events);
+    }
     if let Err(error) = write_report(&config, &report, stdout, stderr) {
         report.usage_error(format!("{error:#}"));
         let _ = writeln!(
@@ -157,10 +171,23 @@ struct Pipeline<'a> {
     client: Option<Client>,
     stop: Arc<AtomicBool>,
     hurry: Arc<AtomicBool>,
+    signalled: Arc<AtomicBool>,
     /// The retry budget counts from here.
     started: Instant,
     /// When the run must end (not in `--loop`), and the setting that said so.
     deadline: Option<(Instant, Duration)>,
+    /// Of the time before the deadline, what the metrics leave to the events after them.
+    kept_for_events: Duration,
+}
+
+impl Pipeline<'_> {
+    /// When the metrics must be done, and how long after the start that is.
+    fn metrics_deadline(&self) -> Option<(Instant, Duration)> {
+        self.deadline.map(|(at, after)| {
+            let kept = self.kept_for_events;
+            (at - kept, after.saturating_sub(kept))
+        })
+    }
 }
 
 impl Pipeline<'_> {
@@ -299,6 +326,7 @@ mod tests {
                 clock: &FixedClock,
                 stop: Arc::new(AtomicBool::new(false)),
                 hurry: Arc::new(AtomicBool::new(false)),
+                signalled: Arc::new(AtomicBool::new(false)),
             },
         );
         Ran {

@@ -69,7 +69,8 @@ impl Pipeline<'_> {
             tokens,
             stop: Arc::clone(&self.stop),
             hurry: Arc::clone(&self.hurry),
-            deadline: self.deadline,
+            deadline: self.metrics_deadline(),
+            kept_for_events: self.kept_for_events,
             halve_until: self.started + config.retry_budget(),
             stderr,
             verbosity: config.verbosity,
@@ -91,7 +92,7 @@ impl Pipeline<'_> {
                     },
                     started: self.started,
                     stop: Arc::clone(&self.stop),
-                    deadline: self.deadline.map(|(at, _)| at),
+                    deadline: self.metrics_deadline().map(|(at, _)| at),
                     timeout: destination.timeout,
                 };
                 let answers = events.clone();
@@ -125,7 +126,7 @@ impl Pipeline<'_> {
         let mut account = account;
         let findings = std::mem::replace(&mut *produce::lock(&findings), Findings::new(0));
         account.settle(findings.lines, findings.points);
-        if self.stop.load(Ordering::Relaxed) {
+        if self.signalled.load(Ordering::Relaxed) {
             account.halted.get_or_insert(Halt::Signal);
         }
         Ok(report(dry_run, findings, account, payloads, endpoints))

@@ -121,6 +121,7 @@ impl Report {
             otlp: otlp_report,
             records: Vec::new(),
             rounds: None,
+            events: Vec::new(),
             usage: false,
         };
         report.judge();

@@ -3,6 +3,7 @@
 //! codes are decided here and nowhere else.
 
 mod assemble;
+mod events;
 mod rounds;
 mod setup;
 mod text;
@@ -11,9 +12,10 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::model::{Code, RecordCount};
+use crate::model::{Code, RecordCount, TestSummary};
 pub use crate::pipeline::Halt;
 pub use assemble::{LinesResult, OtlpResult};
+pub use events::{EventOutcome, EventReport};
 pub use setup::ContextReport;
 
 /// How a run ended, from best to worst.
@@ -63,6 +65,9 @@ pub struct Report {
     /// `--loop`: the rounds this report adds up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rounds: Option<u64>,
+    /// The events sent after the metrics (`--event`, `--sdlc-event`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventReport>,
     /// A usage or configuration error ended the run (its message is in `failure`).
     #[serde(skip)]
     usage: bool,
@@ -75,6 +80,9 @@ pub struct RecordsReport {
     pub read: u64,
     pub used: u64,
     pub refused: u64,
+    /// What the results say of the whole test, for the event.
+    #[serde(skip)]
+    pub test: Option<TestSummary>,
 }
 
 impl From<RecordCount> for RecordsReport {
@@ -85,6 +93,7 @@ impl From<RecordCount> for RecordsReport {
             read: count.read,
             used: count.used,
             refused: count.refused,
+            test: count.test,
         }
     }
 }
@@ -202,10 +211,16 @@ impl Report {
         if !left.is_empty() {
             let why = match halt {
                 Halt::Signal => "stopped by a signal (SIGTERM or SIGINT)".to_owned(),
-                Halt::Deadline(after) => format!(
+                Halt::Deadline { after, kept } if kept.is_zero() => format!(
                     "stopped at the deadline, {} s after the start (--deadline-secs, \
                      DT_DEADLINE_SECS)",
                     after.as_secs()
+                ),
+                Halt::Deadline { after, kept } => format!(
+                    "stopped at the deadline, {} s after the start (--deadline-secs, \
+                     DT_DEADLINE_SECS, less {} s kept for the events)",
+                    (after + kept).as_secs(),
+                    kept.as_secs()
                 ),
             };
             self.interrupted = Some(format!("{why}: {}", left.join("; ")));
@@ -230,6 +245,7 @@ impl Report {
         } else {
             Outcome::Accepted
         };
+        self.outcome = self.with_events(self.outcome);
         self.exit_code = self.outcome.exit_code();
     }
 

@@ -29,10 +29,12 @@ impl Report {
                 serde_json::to_writer(&mut *out, request)?;
                 writeln!(out)?;
             }
+            self.write_event_payloads(out)?;
             self.write_records(notes)?;
             self.write_text_summary(notes, quiet)?;
             self.write_otlp_summary(notes)?;
             self.write_context(notes, quiet)?;
+            self.write_events(notes)?;
             self.write_rounds(notes)?;
             return self.write_interruption(notes);
         }
@@ -40,6 +42,7 @@ impl Report {
         self.write_text_summary(out, quiet)?;
         self.write_otlp_summary(out)?;
         self.write_context(out, quiet)?;
+        self.write_events(out)?;
         self.write_rounds(out)?;
         self.write_interruption(out)
     }

@@ -9,7 +9,8 @@ use super::extras::{self, Key, More};
 use super::labels::{Label, ALL};
 use super::{window, Job};
 use crate::model::{
-    Buckets, Code, Histogram, Metadata, Metric, Origin, Position, Value, Warning, Window,
+    Buckets, Code, Histogram, Metadata, Metric, Origin, Position, TestSummary, Thresholds, Value,
+    Warning, Window,
 };
 
 /// Response times in milliseconds, as every tool writes them.
@@ -88,6 +89,8 @@ pub struct Results {
     pub all: Option<RequestStats>,
     pub time: Option<TestTime>,
     pub folded: Option<String>,
+    /// The pass/fail criteria the tool evaluated, where its results say (k6's thresholds).
+    pub thresholds: Option<Thresholds>,
 }
 
 /// Sends `results`: each label, then the aggregate; the emitter can send more of the input.
@@ -100,6 +103,18 @@ pub fn send(job: &mut Job, results: Results) -> Emitter {
         });
     }
     let mut emitter = Emitter::new(job, results.time);
+    let whole = results.all.as_ref().or(match results.labels.as_slice() {
+        [(_, only)] => Some(only),
+        _ => None,
+    });
+    job.count.test = Some(TestSummary {
+        tool: job.tool,
+        window: emitter.window,
+        requests: whole.and_then(|w| w.requests),
+        failures: whole.and_then(|w| w.failures),
+        p95_ms: whole.and_then(|w| w.percentiles[2]),
+        thresholds: results.thresholds,
+    });
     for (label, stats) in results.labels {
         emitter.label(job, Some(&label), stats);
     }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json};
 use super::emit::{send, RequestStats, Results, Spread};
 use super::labels::{Labels, OTHER};
 use super::Job;
-use crate::model::Position;
+use crate::model::{Position, Thresholds};
 
 /// The largest summary read: k6 writes a few KiB; more is not a summary.
 const MAX_SUMMARY_BYTES: u64 = 16 * 1024 * 1024;
@@ -53,8 +53,10 @@ pub fn read(job: &mut Job, reader: impl Read) {
     };
     let mut all = Parts::default();
     let mut labels = Labels::new(Parts::default());
+    let mut thresholds = None;
     for (key, entry) in &metrics {
         job.count.read += 1;
+        count_thresholds(entry, &mut thresholds);
         let (metric, selector) = match key.split_once('{') {
             Some((metric, tags)) => (metric, Some(tags.strip_suffix('}').unwrap_or(tags))),
             None => (key.as_str(), None),
@@ -102,8 +104,30 @@ pub fn read(job: &mut Job, reader: impl Read) {
         all,
         time: None,
         folded,
+        thresholds,
     };
     send(job, results);
+}
+
+/// Counts a metric's thresholds and the failed ones: `--summary-export` writes each as
+/// `true` when it failed, `handleSummary`'s data as `{"ok": false}`.
+fn count_thresholds(entry: &Json, thresholds: &mut Option<Thresholds>) {
+    let Some(Json::Object(each)) = entry.get("thresholds") else {
+        return;
+    };
+    for verdict in each.values() {
+        let failed = match verdict {
+            Json::Bool(failed) => *failed,
+            Json::Object(result) => match result.get("ok") {
+                Some(Json::Bool(ok)) => !ok,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let counted = thresholds.get_or_insert_with(Thresholds::default);
+        counted.total += 1;
+        counted.failed += u64::from(failed);
+    }
 }
 
 /// The request label of a submetric's tags (`name:GET /cart`, `method:GET,name:/`): `None`

@@ -120,3 +120,24 @@ fn what_is_not_a_summary_stops_with_its_place() {
     let no_metrics = read_text("{\"root_group\": {}}", Some(Format::K6Summary)).unwrap();
     assert!(no_metrics.refusal_texts()[0].contains("no `metrics` object"));
 }
+
+#[test]
+fn both_summary_shapes_say_which_thresholds_failed_for_the_event() {
+    for fixture in ["k6/summary-export.json", "k6/handle-summary.json"] {
+        let sink = read_fixture(fixture).unwrap();
+        let test = sink.records[0].test.clone().unwrap();
+        assert_eq!(test.tool, "k6");
+        assert_eq!((test.requests, test.failures), (Some(26), Some(3)));
+        assert_eq!(test.p95_ms, Some(48.26421775));
+        // script.js has four thresholds; http_req_failed's rate<0.05 fails.
+        assert_eq!(
+            test.thresholds,
+            Some(crate::model::Thresholds {
+                total: 4,
+                failed: 1
+            }),
+            "{fixture}"
+        );
+        assert_eq!(test.window, None, "a summary has no time");
+    }
+}

@@ -186,6 +186,7 @@ pub fn read(job: &mut Job, reader: impl Read) {
             zoned: true,
         }),
         folded,
+        thresholds: None,
     };
     send(job, results);
 }

@@ -190,6 +190,7 @@ pub fn read(name: &Arc<str>, opened: Opened, now_ms: i64, sink: &mut dyn Sink) {
             read: 0,
             used: 0,
             refused: 0,
+            test: None,
         },
     };
     match opened.format {

@@ -135,13 +135,24 @@ pub struct Sender {
 impl Sender {
     /// Posts with retries; `note` hears one line per retry.
     pub fn post(&self, post: Post, note: &dyn Fn(String)) -> Posted {
-        let started = Instant::now();
-        let mut posted = self.post_with_retries(post, note);
-        posted.elapsed = started.elapsed();
-        posted
+        self.post_answered(post, note).0
     }
 
-    fn post_with_retries(&self, post: Post, note: &dyn Fn(String)) -> Posted {
+    /// As [`Sender::post`], with the status of the last answer, if one came.
+    pub fn post_answered(&self, post: Post, note: &dyn Fn(String)) -> (Posted, Option<StatusCode>) {
+        let started = Instant::now();
+        let mut status = None;
+        let mut posted = self.post_with_retries(post, note, &mut status);
+        posted.elapsed = started.elapsed();
+        (posted, status)
+    }
+
+    fn post_with_retries(
+        &self,
+        post: Post,
+        note: &dyn Fn(String),
+        last_status: &mut Option<StatusCode>,
+    ) -> Posted {
         let mut posted = Posted {
             answer: Err(self.stopped()),
             attempts: 0,
@@ -181,7 +192,8 @@ impl Sender {
                 .post(post.url.clone())
                 .header(CONTENT_TYPE, post.content_type)
                 .body(body.clone());
-            if let Some(left) = left.filter(|left| *left < self.timeout) {
+            let cut_by_deadline = left.is_some_and(|left| left < self.timeout);
+            if let Some(left) = left.filter(|_| cut_by_deadline) {
                 request = request.timeout(left);
             }
             if post.gzip {
@@ -193,6 +205,7 @@ impl Sender {
             let (how, failure) = match request.send() {
                 Ok(response) => {
                     let status = response.status();
+                    *last_status = Some(status);
                     let retry_after = retry_after(&response);
                     let content_type = response
                         .headers()
@@ -228,6 +241,7 @@ impl Sender {
                     (how, Failure { text, kind })
                 }
                 Err(error) => {
+                    *last_status = None;
                     let (how, kind) = if error.is_connect() {
                         (Attempt::ConnectFailed, FailureKind::GaveUp)
                     } else {
@@ -237,12 +251,16 @@ impl Sender {
                         FailureKind::Unanswered => "no answer from",
                         _ => "could not reach",
                     };
-                    let text = format!(
+                    let timed_out = error.is_timeout();
+                    let mut text = format!(
                         "{what} {} after {} attempt(s): {}",
                         shown(post.url),
                         attempt + 1,
                         error_chain(&error.without_url())
                     );
+                    if timed_out && cut_by_deadline {
+                        text.push_str(" (cut off at the run's deadline: --deadline-secs)");
+                    }
                     (how, Failure { text, kind })
                 }
             };
@@ -337,15 +355,16 @@ fn describe_status(
     url: &Url,
     attempts: u32,
 ) -> String {
-    let url = shown(url);
     let hint = match status.as_u16() {
         401 => "the API token is missing, invalid or expired: check DT_API_TOKEN".to_owned(),
-        403 => {
-            "the API token lacks the scope metrics.ingest: create one with that scope".to_owned()
-        }
+        403 => format!(
+            "the API token lacks the scope {}: create one with that scope",
+            scope(url)
+        ),
         404 => format!(
-            "nothing answers at {url}: check DT_TENANT (https://{{env-id}}.live.dynatrace.com, or \
-             https://{{domain}}/e/{{env-id}} for Managed)"
+            "nothing answers at {}: check DT_TENANT (https://{{env-id}}.live.dynatrace.com, or \
+             https://{{domain}}/e/{{env-id}} for Managed)",
+            shown(url)
         ),
         413 => "the request was too large for Dynatrace".to_owned(),
         415 => {
@@ -354,15 +373,30 @@ fn describe_status(
         429 => {
             format!("Dynatrace is throttling this environment (still after {attempts} attempts)")
         }
-        300..=399 => format!("{url} redirects elsewhere; set DT_TENANT to the URL it redirects to"),
+        300..=399 => format!(
+            "{} redirects elsewhere; set DT_TENANT to the URL it redirects to",
+            shown(url)
+        ),
         500..=599 => format!(
             "Dynatrace had a server-side problem after {attempts} attempt(s) (503 can mean ingest \
              is paused)"
         ),
-        _ => format!("unexpected answer from {url}"),
+        _ => format!("unexpected answer from {}", shown(url)),
     };
     match message {
         Some(message) => format!("Dynatrace answered {status}: {hint}; it said: {message}"),
         None => format!("Dynatrace answered {status}: {hint}"),
+    }
+}
+
+/// The token scope the API at `url` needs.
+fn scope(url: &Url) -> &'static str {
+    let path = url.path();
+    if path.ends_with(crate::destination::EVENTS_INGEST_PATH) {
+        "events.ingest"
+    } else if path.ends_with(crate::destination::SDLC_EVENTS_PATH) {
+        "openpipeline.events_sdlc"
+    } else {
+        "metrics.ingest"
     }
 }

@@ -5,6 +5,7 @@
 //! name rules ([`kubernetes`]), a run's peak memory ([`memory`]), and a bare TCP server for
 //! servers that misbehave and for proxies ([`raw`]).
 
+pub mod events;
 pub mod help;
 pub mod job_executor;
 pub mod kubernetes;

@@ -152,15 +152,26 @@ pub fn observe(case: &Case, flag: &str, how: How) -> Observed {
     }
 }
 
-/// The DELTA window's times in a dry run's OTLP JSON, which differ from run to run, as `T`.
+/// The times in a dry run's JSON, which differ from run to run, as `T`: the OTLP DELTA
+/// window's, and an event's window and duration.
 fn without_times(text: &str) -> String {
+    const MARKERS: [&str; 4] = [
+        "UnixNano\": \"",
+        "Time\": ",
+        "_time\": \"",
+        "\"duration\": ",
+    ];
     let mut out = String::new();
     let mut rest = text;
-    while let Some(at) = rest.find("UnixNano\": \"") {
-        let (before, after) = rest.split_at(at + "UnixNano\": \"".len());
+    while let Some((at, marker)) = MARKERS
+        .iter()
+        .filter_map(|m| Some((rest.find(m)?, m)))
+        .min_by_key(|(at, _)| *at)
+    {
+        let (before, after) = rest.split_at(at + marker.len());
         out.push_str(before);
         out.push('T');
-        rest = after.trim_start_matches(|c: char| c.is_ascii_digit());
+        rest = after.trim_start_matches(|c: char| c.is_ascii_digit() || "-:.TZ".contains(c));
     }
     out.push_str(rest);
     out
