@@ -136,6 +136,7 @@ pub fn read(job: &mut Job, header: Header, reader: impl Read, path: Option<PathB
         all,
         time: history.map(|h| h.time),
         folded,
+        figures: Vec::new(),
     };
     let mut emitter = send(job, results);
     if let Some(prefix) = prefix {

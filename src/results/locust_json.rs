@@ -186,6 +186,7 @@ pub fn read(job: &mut Job, reader: impl Read) {
             zoned: true,
         }),
         folded,
+        figures: Vec::new(),
     };
     send(job, results);
 }

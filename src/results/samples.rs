@@ -292,6 +292,7 @@ impl Samples {
                 zoned: self.zoned,
             }),
             folded,
+            figures: Vec::new(),
         }
     }
 
