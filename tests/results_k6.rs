@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod support;
 
+#[allow(dead_code)]
 #[path = "results/printed.rs"]
 mod printed;
 
