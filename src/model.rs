@@ -254,6 +254,9 @@ pub enum Code {
     /// Load-test results from a file the tool rewrites while it runs (Locust's stats CSV), which
     /// may miss the end of the test.
     ResultsMayLag,
+    /// A k6 summary's request submetric whose request count it does not give: its percentiles
+    /// are sent without a count.
+    SubmetricWithoutCount,
 }
 
 /// Something from the inputs that will not be sent, and why.

@@ -123,6 +123,10 @@ fn a_load_tests_results_given_to_input_are_sent_to_results() {
             format!("{EXAMPLES}/k6-out.json"),
             "k6's JSON output (--out json)",
         ),
+        (
+            format!("{FIXTURES}/k6/out.csv"),
+            "k6's CSV output (--out csv)",
+        ),
         (format!("{EXAMPLES}/jmeter-results.jtl"), "a JMeter JTL"),
         (format!("{EXAMPLES}/locust_stats.csv"), "Locust's stats CSV"),
     ] {

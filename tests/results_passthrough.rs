@@ -177,7 +177,7 @@ fn a_k6_summary_passes_its_own_percentiles_through() {
         .map(|l| p50(l.replace(&format!(",{KEPTN_DIMS}"), "")))
         .collect();
     assert_eq!(
-        data,
+        data[..10],
         vec![
             "keptn.loadtest.response_time_p50,request=GET\\ /cart,tool=k6 gauge,18.4570195",
             "keptn.loadtest.response_time_p90,request=GET\\ /cart,tool=k6 gauge,31.8816405",
@@ -193,5 +193,16 @@ fn a_k6_summary_passes_its_own_percentiles_through() {
             "keptn.loadtest.response_time_p95,request=_all,tool=k6 gauge,48.26421775",
         ]
     );
+    // Then what k6 measured beyond requests: rates, bytes, checks, iterations, thresholds.
+    assert_eq!(data.len(), 33, "{data:#?}");
+    for line in [
+        "keptn.loadtest.requests_per_second,request=_all,tool=k6 gauge,8.02475299753946",
+        "keptn.loadtest.checks.pass_rate,check=_all,tool=k6 gauge,0.9444444444444444",
+        "keptn.loadtest.thresholds.passed,metric=http_req_failed,threshold=rate<0.05,tool=k6 \
+         gauge,0",
+        "keptn.loadtest.iterations,tool=k6 count,delta=6",
+    ] {
+        assert!(data.contains(&line.to_owned()), "{line}");
+    }
     assert!(server.requests_to(support::OTLP_PATH).is_empty());
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::csv_rows::split;
-use super::{jtl, Format};
+use super::{jtl, k6_csv, Format};
 
 /// The format `head` (the input's first line) starts, or why it is none of them.
 pub fn format(name: &str, head: &[u8]) -> Result<Format> {
@@ -21,6 +21,9 @@ pub fn format(name: &str, head: &[u8]) -> Result<Format> {
         b'<' => return markup(name, &text[start..]),
         b'[' => return Ok(Format::Locust),
         _ => {}
+    }
+    if k6_csv::is_header(text) {
+        return Ok(Format::K6Csv);
     }
     let fields = header_fields(text);
     let has = |column: &str| fields.iter().any(|f| f.eq_ignore_ascii_case(column));
@@ -113,7 +116,8 @@ pub fn json_document(name: &str, document: &[u8]) -> Result<()> {
 /// What `--results` reads, for the messages that list it.
 const FORMATS: &str = "--results reads a JMeter JTL (CSV, with its header row or JMeter's \
     default columns, or XML), Locust's JSON (--json-file) or PREFIX_stats.csv, or k6's summary \
-    (--summary-export, handleSummary) or JSON output (--out json); --results-format names the \
+    (--summary-export, handleSummary), JSON output (--out json) or CSV output (--out csv); \
+    --results-format names the \
     format when it is one of these";
 
 /// True when `head` starts (after a byte-order mark and blanks) with `<`: XML or HTML.

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use super::extras::{self, Key, More};
+use super::extras::More;
+use super::figures::Figure;
+use super::keys::{self, Key, KEYS};
 use super::labels::{Label, ALL};
 use super::{window, Job};
 use crate::model::{
@@ -82,7 +84,8 @@ pub struct TestTime {
 }
 
 /// One input's results: its labels in the order first seen, the aggregate over all of them,
-/// the time the test ran, and what to warn of labels folded into `_other`.
+/// the time the test ran, what to warn of labels folded into `_other`, and the figures of the
+/// run beyond requests (k6's checks, thresholds, own metrics).
 #[derive(Debug, Default)]
 pub struct Results {
     pub labels: Vec<(Label, RequestStats)>,
@@ -91,6 +94,7 @@ pub struct Results {
     pub folded: Option<String>,
     /// The pass/fail criteria the tool evaluated, where its results say (k6's thresholds).
     pub thresholds: Option<Thresholds>,
+    pub figures: Vec<Figure>,
 }
 
 /// Sends `results`: each label, then the aggregate; the emitter can send more of the input.
@@ -121,83 +125,21 @@ pub fn send(job: &mut Job, results: Results) -> Emitter {
     if let Some(all) = results.all {
         emitter.label(job, None, all);
     }
+    let mut figures = results.figures;
+    // The same order whatever order the file gave them in.
+    figures.sort_by(|a, b| (&a.name, &a.dimensions).cmp(&(&b.name, &b.dimensions)));
+    for figure in figures {
+        emitter.figure(job, figure);
+    }
     emitter
 }
-
-/// Index of each key in [`KEYS`].
-const REQUESTS: usize = 0;
-const FAILURES: usize = 1;
-const ERROR_RATE: usize = 2;
-const RESPONSE_TIME: usize = 3;
-const FIRST_PERCENTILE: usize = 4;
-const HISTOGRAM: usize = 8;
-const FAILURE_REASONS: usize = 9;
-
-/// Name (after the section), payload type, unit and description of every key.
-const KEYS: [(&str, &str, Option<&str>, &str); 10] = [
-    (
-        "requests",
-        "count",
-        Some("Count"),
-        "Requests the load test sent",
-    ),
-    ("failures", "count", Some("Count"), "Requests that failed"),
-    (
-        "error_rate",
-        "gauge",
-        None,
-        "Failed requests per request, 0 to 1",
-    ),
-    (
-        "response_time",
-        "gauge",
-        Some("MilliSecond"),
-        "Response time",
-    ),
-    (
-        "response_time_p50",
-        "gauge",
-        Some("MilliSecond"),
-        "Response time, 50th percentile",
-    ),
-    (
-        "response_time_p90",
-        "gauge",
-        Some("MilliSecond"),
-        "Response time, 90th percentile",
-    ),
-    (
-        "response_time_p95",
-        "gauge",
-        Some("MilliSecond"),
-        "Response time, 95th percentile",
-    ),
-    (
-        "response_time_p99",
-        "gauge",
-        Some("MilliSecond"),
-        "Response time, 99th percentile",
-    ),
-    (
-        "response_time_histogram",
-        "",
-        None,
-        "Response time distribution",
-    ),
-    (
-        "failures_by_reason",
-        "count",
-        Some("Count"),
-        "Failed requests by the tool's reason",
-    ),
-];
 
 /// Sends one input's labels as metrics, all with the same timestamp and histogram window.
 pub struct Emitter {
     keys: Vec<String>,
     section: Option<&'static str>,
-    /// The keys of `extras.rs` whose metadata line was sent.
-    described_more: Vec<&'static str>,
+    /// The keys beyond [`KEYS`] whose metadata line was sent.
+    described_more: Vec<String>,
     timestamp: Option<i64>,
     window: Option<Window>,
     described: [bool; 10],
@@ -244,13 +186,16 @@ impl Emitter {
             self.metric(job, key, &dimensions, value, &origin);
         };
         if let Some(requests) = stats.requests {
-            send(REQUESTS, Value::Count(requests as f64));
+            send(keys::REQUESTS, Value::Count(requests as f64));
         }
         if let Some(failures) = stats.failures {
-            send(FAILURES, Value::Count(failures as f64));
+            send(keys::FAILURES, Value::Count(failures as f64));
         }
         if let (Some(requests @ 1..), Some(failures)) = (stats.requests, stats.failures) {
-            send(ERROR_RATE, Value::Gauge(failures as f64 / requests as f64));
+            send(
+                keys::ERROR_RATE,
+                Value::Gauge(failures as f64 / requests as f64),
+            );
         }
         if let Some(spread) = stats.response_time.filter(|s| s.count > 0) {
             let Spread {
@@ -260,7 +205,7 @@ impl Emitter {
                 count,
             } = spread;
             send(
-                RESPONSE_TIME,
+                keys::RESPONSE_TIME,
                 Value::Summary {
                     min,
                     max,
@@ -271,15 +216,15 @@ impl Emitter {
         }
         for (i, percentile) in stats.percentiles.iter().enumerate() {
             if let Some(value) = percentile {
-                send(FIRST_PERCENTILE + i, Value::Gauge(*value));
+                send(keys::FIRST_PERCENTILE + i, Value::Gauge(*value));
             }
         }
         self.more(job, &dimensions, &origin, &stats.more);
         if let Some(buckets) = stats.histogram {
             job.sink.histogram(Histogram {
-                name: self.keys[HISTOGRAM].clone(),
+                name: self.keys[keys::HISTOGRAM].clone(),
                 unit: Some("ms".to_owned()),
-                description: Some(KEYS[HISTOGRAM].3.to_owned()),
+                description: Some(KEYS[keys::HISTOGRAM].3.to_owned()),
                 attributes: dimensions,
                 buckets,
                 window: self.window,
@@ -306,7 +251,7 @@ impl Emitter {
         let place = format!("request={request} reason={reason}");
         let origin = Origin::new(job.name, Position::Path(Arc::from(place)));
         let value = Value::Count(occurrences as f64);
-        self.metric(job, FAILURE_REASONS, &dimensions, value, &origin);
+        self.metric(job, keys::FAILURE_REASONS, &dimensions, value, &origin);
     }
 
     /// Sends what the label's results say beyond counts and response times.
@@ -319,21 +264,18 @@ impl Emitter {
     ) {
         let gauges = [
             (
-                &extras::REQUESTS_PER_SECOND,
+                &keys::REQUESTS_PER_SECOND,
                 more.requests_per_second.map(Value::Gauge),
             ),
             (
-                &extras::FAILURES_PER_SECOND,
+                &keys::FAILURES_PER_SECOND,
                 more.failures_per_second.map(Value::Gauge),
             ),
-            (
-                &extras::BYTES_RECEIVED,
-                more.bytes_received.map(Value::Count),
-            ),
-            (&extras::BYTES_SENT, more.bytes_sent.map(Value::Count)),
-            (&extras::LATENCY, more.latency.map(Spread::value)),
-            (&extras::CONNECT_TIME, more.connect_time.map(Spread::value)),
-            (&extras::USERS, more.users.map(Value::Gauge)),
+            (&keys::BYTES_RECEIVED, more.bytes_received.map(Value::Count)),
+            (&keys::BYTES_SENT, more.bytes_sent.map(Value::Count)),
+            (&keys::LATENCY, more.latency.map(Spread::value)),
+            (&keys::CONNECT_TIME, more.connect_time.map(Spread::value)),
+            (&keys::USERS, more.users.map(Value::Gauge)),
         ];
         for (key, value) in gauges {
             if let Some(value) = value {
@@ -344,7 +286,7 @@ impl Emitter {
             let mut dimensions = dimensions.to_vec();
             dimensions.insert(dimensions.len() - 1, ("code".to_owned(), code.clone()));
             let value = Value::Count(*count as f64);
-            self.more_metric(job, &extras::REQUESTS_BY_CODE, dimensions, value, origin);
+            self.more_metric(job, &keys::REQUESTS_BY_CODE, dimensions, value, origin);
         }
     }
 
@@ -356,24 +298,39 @@ impl Emitter {
         value: Value,
         origin: &Origin,
     ) {
-        let name = match self.section {
-            Some(section) => format!("{section}.{}", key.name),
-            None => key.name.to_owned(),
+        let meta = (key.payload_type, key.unit, key.description);
+        self.keyed(job, key.name, meta, dimensions, value, origin);
+    }
+
+    /// Sends `value` under `name` (after the section), with its metadata line (payload type,
+    /// unit, description) before the key's first value.
+    pub fn keyed(
+        &mut self,
+        job: &mut Job,
+        name: &str,
+        (payload_type, unit, description): (&'static str, Option<&str>, &str),
+        dimensions: Vec<(String, String)>,
+        value: Value,
+        origin: &Origin,
+    ) {
+        let key = match self.section {
+            Some(section) => format!("{section}.{name}"),
+            None => name.to_owned(),
         };
-        if !self.described_more.contains(&key.name) {
-            self.described_more.push(key.name);
+        if !self.described_more.iter().any(|d| d == name) {
+            self.described_more.push(name.to_owned());
             job.sink.metadata(&Metadata {
-                key: name.clone(),
+                key: key.clone(),
                 prefixed: true,
-                payload_type: key.payload_type,
-                unit: key.unit.map(str::to_owned),
-                description: Some(key.description.to_owned()),
+                payload_type,
+                unit: unit.map(str::to_owned),
+                description: Some(description.to_owned()),
                 display_name: None,
                 origin: origin.clone(),
             });
         }
         job.sink.metric(&Metric {
-            key: name,
+            key,
             prefixed: true,
             dimensions,
             value,

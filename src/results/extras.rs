@@ -2,7 +2,7 @@
 //! requests and failures per second, bytes received and sent, latency and connect time, the
 //! peak of concurrent users, and the requests per response code. [`Extras`] gathers them from
 //! raw samples (JMeter); [`More`] is what a label ends with, however the tool gave it; the keys
-//! they are sent under are [`KEYS`].
+//! they are sent under are in `keys.rs`.
 
 use super::emit::Spread;
 use super::labels::OTHER;
@@ -141,64 +141,6 @@ impl More {
         self.codes.clear();
     }
 }
-
-/// A key sent beyond the response-time ones: name (after the section), payload type, unit and
-/// description.
-pub struct Key {
-    pub name: &'static str,
-    pub payload_type: &'static str,
-    pub unit: Option<&'static str>,
-    pub description: &'static str,
-}
-
-pub const REQUESTS_PER_SECOND: Key = Key {
-    name: "requests_per_second",
-    payload_type: "gauge",
-    unit: Some("PerSecond"),
-    description: "Requests per second over the test",
-};
-pub const FAILURES_PER_SECOND: Key = Key {
-    name: "failures_per_second",
-    payload_type: "gauge",
-    unit: Some("PerSecond"),
-    description: "Failed requests per second over the test",
-};
-pub const BYTES_RECEIVED: Key = Key {
-    name: "bytes_received",
-    payload_type: "count",
-    unit: Some("Byte"),
-    description: "Bytes received in responses",
-};
-pub const BYTES_SENT: Key = Key {
-    name: "bytes_sent",
-    payload_type: "count",
-    unit: Some("Byte"),
-    description: "Bytes sent in requests",
-};
-pub const LATENCY: Key = Key {
-    name: "latency",
-    payload_type: "gauge",
-    unit: Some("MilliSecond"),
-    description: "Time to the first byte of the response",
-};
-pub const CONNECT_TIME: Key = Key {
-    name: "connect_time",
-    payload_type: "gauge",
-    unit: Some("MilliSecond"),
-    description: "Time to open the connection",
-};
-pub const USERS: Key = Key {
-    name: "users",
-    payload_type: "gauge",
-    unit: Some("Count"),
-    description: "Most concurrent virtual users (threads) during the test",
-};
-pub const REQUESTS_BY_CODE: Key = Key {
-    name: "requests_by_code",
-    payload_type: "count",
-    unit: Some("Count"),
-    description: "Requests by the response code the tool recorded",
-};
 
 #[cfg(test)]
 mod tests {

@@ -137,6 +137,7 @@ pub fn read(job: &mut Job, header: Header, reader: impl Read, path: Option<PathB
         time: history.map(|h| h.time),
         folded,
         thresholds: None,
+        figures: Vec::new(),
     };
     let mut emitter = send(job, results);
     if let Some(prefix) = prefix {

@@ -187,6 +187,7 @@ pub fn read(job: &mut Job, reader: impl Read) {
         }),
         folded,
         thresholds: None,
+        figures: Vec::new(),
     };
     send(job, results);
 }

@@ -1,8 +1,9 @@
-//! `--results`: a load-testing tool's own results (JMeter JTL, Locust CSV, k6 summary or JSON
-//! output), read as they stream and aggregated per request label into the same metrics for every
-//! tool (`emit.rs` holds the mapping). The format is found from the content (`detect.rs`) unless
-//! `--results-format` names it; a file that is none of them stops the run before anything is
-//! sent, a malformed row inside one is refused with its place and the rest is read.
+//! `--results`: a load-testing tool's own results (JMeter JTL, Locust JSON or CSV, k6 summary,
+//! JSON or CSV output), read as they stream and aggregated per request label into the same
+//! metrics for every tool (`emit.rs` holds the mapping). The format is found from the content
+//! (`detect.rs`) unless `--results-format` names it; a file that is none of them stops the run
+//! before anything is sent, a malformed row inside one is refused with its place and the rest
+//! is read.
 
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::PathBuf;
@@ -17,11 +18,17 @@ mod csv_rows;
 mod detect;
 mod emit;
 mod extras;
+mod figures;
 mod jmeter;
 mod jtl;
 mod jtl_xml;
+mod k6_csv;
 mod k6_json;
+mod k6_points;
+mod k6_requests;
+mod k6_run;
 mod k6_summary;
+mod keys;
 mod labels;
 mod locust;
 mod locust_json;
@@ -45,6 +52,9 @@ pub enum Format {
     /// k6's JSON output (--out json=FILE), one object per line; gzip too
     #[value(name = "k6-json")]
     K6Json,
+    /// k6's CSV output (--out csv=FILE); gzip too
+    #[value(name = "k6-csv")]
+    K6Csv,
 }
 
 impl Format {
@@ -55,6 +65,7 @@ impl Format {
             Format::Locust => "locust",
             Format::K6Summary => "k6-summary",
             Format::K6Json => "k6-json",
+            Format::K6Csv => "k6-csv",
         }
     }
 
@@ -63,7 +74,7 @@ impl Format {
         match self {
             Format::Jmeter => "jmeter",
             Format::Locust => "locust",
-            Format::K6Summary | Format::K6Json => "k6",
+            Format::K6Summary | Format::K6Json | Format::K6Csv => "k6",
         }
     }
 }
@@ -119,6 +130,7 @@ enum Plan {
     LocustJson,
     K6Summary,
     K6Json,
+    K6Csv(k6_csv::Header),
 }
 
 /// Reads the first line (decompressing gzip), finds or checks the format from it, and checks
@@ -157,6 +169,7 @@ pub fn open(
         Format::Locust => Plan::Locust(locust::header(name, &head)?),
         Format::K6Summary => Plan::K6Summary,
         Format::K6Json => Plan::K6Json,
+        Format::K6Csv => Plan::K6Csv(k6_csv::header(name, &head)?),
     };
     Ok(Opened {
         format: plan,
@@ -177,6 +190,7 @@ pub fn read(name: &Arc<str>, opened: Opened, now_ms: i64, sink: &mut dyn Sink) {
         Plan::Locust(_) | Plan::LocustJson => Format::Locust,
         Plan::K6Summary => Format::K6Summary,
         Plan::K6Json => Format::K6Json,
+        Plan::K6Csv(_) => Format::K6Csv,
     };
     let mut job = Job {
         name,
@@ -200,6 +214,7 @@ pub fn read(name: &Arc<str>, opened: Opened, now_ms: i64, sink: &mut dyn Sink) {
         Plan::LocustJson => locust_json::read(&mut job, opened.reader),
         Plan::K6Summary => k6_summary::read(&mut job, opened.reader),
         Plan::K6Json => k6_json::read(&mut job, opened.reader),
+        Plan::K6Csv(header) => k6_csv::read(&mut job, header, opened.reader),
     }
     let count = job.count.clone();
     job.sink.records(count);

@@ -293,6 +293,7 @@ impl Samples {
             }),
             folded,
             thresholds: None,
+            figures: Vec::new(),
         }
     }
 

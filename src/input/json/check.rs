@@ -38,14 +38,21 @@ pub fn check_start(name: &str, reader: &mut impl BufRead) -> anyhow::Result<()> 
 }
 
 /// Which load-testing tool's results `text` (the start of an input) is, if it is one: k6's
-/// summary starts with `root_group`, its JSON output is one `{"type": "Metric"|"Point", ...}`
+/// summary starts with `root_group` or a `metrics` object, its JSON output is one `{"type": "Metric"|"Point", ...}`
 /// per line, a JMeter JTL and Locust's stats are CSV with their own header rows.
 fn results_format(text: &[u8]) -> Option<&'static str> {
     let text = &text[text.iter().position(|b| !b.is_ascii_whitespace())?..];
     let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
     if text.starts_with(b"{") {
         let after_brace = text[1..].iter().position(|b| !b.is_ascii_whitespace())?;
-        if text[1 + after_brace..].starts_with(b"\"root_group\"") {
+        let inner = &text[1 + after_brace..];
+        // `{"metrics": {` (an object: --input's is a list) or `{"root_group"`, as k6 writes
+        // them in either order.
+        let metrics_object = inner.strip_prefix(b"\"metrics\"").is_some_and(|rest| {
+            let mut rest = rest.iter().filter(|b| !b.is_ascii_whitespace());
+            rest.next() == Some(&b':') && rest.next() == Some(&b'{')
+        });
+        if metrics_object || inner.starts_with(b"\"root_group\"") {
             return Some("k6's end-of-test summary");
         }
         #[derive(serde::Deserialize)]
@@ -68,6 +75,9 @@ fn results_format(text: &[u8]) -> Option<&'static str> {
     }
     if has("name") && (has("request count") || has("# requests")) {
         return Some("Locust's stats CSV");
+    }
+    if has("metric_name") && has("metric_value") {
+        return Some("k6's CSV output (--out csv)");
     }
     None
 }
