@@ -17,6 +17,20 @@ COPY target/image/keptn-dt-metrics /keptn-dt-metrics
 USER 65532:65532
 ENTRYPOINT ["/keptn-dt-metrics"]
 
+# The same binary with a shell, for runners that start a job's commands with one (GitLab CI's
+# `script:`, Jenkins' `sh`, the GitHub Action): a static busybox, copied to target/image/ from
+# Debian's busybox-static (`install -D /bin/busybox target/image/busybox`), nothing else. No
+# USER: a runner mounts its workspace and output files for its own user (root, for GitHub's
+# container actions, whose docs ask images not to set one); Kubernetes tasks use the image above.
+#
+#   DOCKER_BUILDKIT=0 docker build --target shell -t keptn-dt-metrics:shell .
+FROM scratch AS shell
+COPY target/image/keptn-dt-metrics /usr/local/bin/keptn-dt-metrics
+COPY target/image/busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+ENV PATH=/usr/local/bin:/bin
+CMD ["/bin/sh"]
+
 FROM rust:1-alpine AS build
 RUN apk add --no-cache musl-dev
 WORKDIR /src

@@ -27,6 +27,8 @@ pub struct Config {
     pub loop_interval: Option<Duration>,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// GitHub Actions: the file the step's outputs are appended to.
+    pub github_output: Option<std::path::PathBuf>,
     /// A run (not `--loop`) ends this long after it started, report included.
     pub deadline: Option<Duration>,
     /// Entries the report lists of each kind.
@@ -253,6 +255,7 @@ impl Config {
             histogram_summaries: cli.histogram_summaries,
             loop_interval: cli.run_loop.then(|| Duration::from_secs(cli.interval)),
             concurrency: cli.concurrency as usize,
+            github_output: cli.github_output,
             deadline: (!cli.run_loop).then(|| Duration::from_secs(cli.deadline_secs)),
             report_limit: cli.report_limit as usize,
             verbosity,

@@ -207,6 +207,8 @@ fn the_prebuilt_stage_takes_the_binary_from_any_cargo_target_dir() {
     let steps: Vec<&str> = ci
         .lines()
         .filter(|l| l.starts_with("install -D ") || l.starts_with("DOCKER_BUILDKIT=0 docker build"))
+        // The shell image's busybox and build come after.
+        .filter(|l| !l.contains("busybox") && !l.contains("--target shell"))
         .collect();
     assert_eq!(
         steps.len(),
@@ -253,4 +255,55 @@ fn the_prebuilt_stage_takes_the_binary_from_any_cargo_target_dir() {
     let _ = Command::new("docker").args(["rmi", "-f", tag]).output();
     assert!(cp.success());
     assert_eq!(std::fs::read(copied).unwrap(), b"the binary cargo built");
+}
+
+/// The image with a shell (the Dockerfile's `shell` target) runs action.yml's script as GitHub
+/// runs a container action: as root, the workspace and the outputs file mounted.
+#[test]
+#[ignore = "needs a Docker engine and KEPTN_DT_METRICS_SHELL_IMAGE; .ci/run runs it"]
+fn the_shell_image_runs_the_github_actions_script_and_writes_the_outputs() {
+    let _ = image();
+    let shell_image = std::env::var("KEPTN_DT_METRICS_SHELL_IMAGE").unwrap_or_else(|_| {
+        panic!("KEPTN_DT_METRICS_SHELL_IMAGE is not set (`.ci/run` builds the `shell` target)")
+    });
+    let action: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml")).unwrap(),
+    )
+    .unwrap();
+    let script = action["runs"]["args"][1].as_str().unwrap();
+    let dir = support::Workdir::new("shell-image");
+    dir.write("output", "");
+    let server = FakeDynatrace::accepting();
+    let mut command = Command::new("docker");
+    command.args(["run", "--rm", "--read-only", "--network", "host"]);
+    command.args(["-v", &format!("{}:/github/workspace", dir.path().display())]);
+    command.args(["-w", "/github/workspace", "--entrypoint", "/bin/sh"]);
+    let inputs = action["inputs"].as_mapping().unwrap();
+    for (name, input) in inputs {
+        let name = name.as_str().unwrap();
+        let value = match name {
+            "dt_tenant" => server.url().to_owned(),
+            "dt_api_token" => TOKEN.to_owned(),
+            "args" => "-m build_time=42".to_owned(),
+            _ => input["default"].as_str().unwrap_or_default().to_owned(),
+        };
+        command.args(["-e", &format!("INPUT_{}={value}", name.to_uppercase())]);
+    }
+    command.args(["-e", "GITHUB_OUTPUT=/github/workspace/output"]);
+    let out = command
+        .arg(shell_image)
+        .args(["-c", script])
+        .output()
+        .expect("docker run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outputs = std::fs::read_to_string(dir.path().join("output")).unwrap();
+    assert!(
+        outputs.contains("outcome=accepted\nexit-code=0\nlines-ok=1\n"),
+        "{outputs}"
+    );
+    assert_eq!(server.requests().len(), 1);
 }

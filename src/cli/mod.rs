@@ -331,6 +331,10 @@ pub struct Cli {
     #[arg(skip)]
     pub ci: CiVariables,
 
+    /// GitHub Actions' `GITHUB_OUTPUT`: where the step's outputs go.
+    #[arg(skip)]
+    pub github_output: Option<std::path::PathBuf>,
+
     /// The proxy variables.
     #[arg(skip)]
     pub proxy: crate::proxy::ProxyVars,

@@ -36,6 +36,7 @@ impl Cli {
         let mut cli = Cli::from_arg_matches(&matches).map_err(CliError::Clap)?;
         cli.take(env.options, &matches).map_err(CliError::Usage)?;
         cli.env_labels = env.labels;
+        cli.github_output = env.ci.github.github_output.clone();
         cli.ci = env.ci;
         cli.proxy = env.proxy;
         Ok(cli)

@@ -19,6 +19,8 @@ pub struct Variables {
     pub github_run_attempt: Option<String>,
     pub github_sha: Option<String>,
     pub github_server_url: Option<String>,
+    /// The file a step appends its outputs to (`name=value` lines).
+    pub github_output: Option<std::path::PathBuf>,
 }
 
 impl Variables {

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::model::Code;
 use crate::otlp::Window;
 use crate::printable::printable;
-use crate::report::{Outcome, Report};
+use crate::report::{github_output, Outcome, Report};
 use crate::secret::redact;
 use crate::send::http;
 
@@ -136,7 +136,12 @@ pub fn run(cli: Cli, io: Io) -> Outcome {
         let events = pipeline.events(settings, &report, run, stderr);
         report.add_events(events);
     }
-    if let Err(error) = write_report(&config, &report, stdout, stderr) {
+    let written =
+        write_report(&config, &report, stdout, stderr).and_then(|()| match &config.github_output {
+            Some(path) => github_output::write(path, &report),
+            None => Ok(()),
+        });
+    if let Err(error) = written {
         report.usage_error(format!("{error:#}"));
         let _ = writeln!(
             stderr,

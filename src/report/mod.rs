@@ -4,6 +4,7 @@
 
 mod assemble;
 mod events;
+pub mod github_output;
 mod rounds;
 mod setup;
 mod text;

@@ -113,7 +113,7 @@ fn the_json_report_example_is_what_such_a_run_reports() {
 /// Files whose tests check them: the job-executor's (tests/job_config.rs, tests/job_wiring.rs),
 /// the lifecycle toolkit's (tests/keptn_taskdefinition.rs), and the load-test image
 /// (tests/container.rs builds it).
-const CHECKED_FILES: [&str; 9] = [
+const CHECKED_FILES: [&str; 15] = [
     "job/config.yaml",
     "job/shipyard.yaml",
     "job/jes-values.yaml",
@@ -123,6 +123,12 @@ const CHECKED_FILES: [&str; 9] = [
     "examples/loadtest-image/loadtest.js",
     "examples/loadtest-image/taskdefinition.yaml",
     "examples/loadtest-image/job-config.yaml",
+    "action.yml",
+    "deploy/gitlab/keptn-dt-metrics.gitlab-ci.yml",
+    "deploy/argo/analysis-template.yaml",
+    "deploy/tekton/task.yaml",
+    "deploy/jenkins/Jenkinsfile",
+    "deploy/azure/azure-pipelines.yml",
 ];
 
 /// Lines that say something: no blank lines, no comments.
@@ -138,7 +144,7 @@ fn meaningful(text: &str) -> Vec<&str> {
 fn yaml_dockerfile_and_script_examples_are_copies_of_checked_files() {
     let files: Vec<(&str, String)> = CHECKED_FILES.iter().map(|f| (*f, read(f))).collect();
     let mut copies = 0;
-    for info in ["yaml", "dockerfile", "javascript"] {
+    for info in ["yaml", "dockerfile", "javascript", "groovy"] {
         for block in blocks_with(info) {
             let lines = meaningful(&block.body);
             let found = files.iter().find(|(_, text)| {

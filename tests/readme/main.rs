@@ -45,7 +45,7 @@ fn claim(block: &Block, previous: Option<&Block>) -> Result<Claim, String> {
         "text" if block.body.starts_with("src/") => Ok(Claim::Layout),
         "text" if previous.is_some_and(|p| p.info == "sh") => Ok(Claim::Output),
         "json" => Ok(Claim::Json),
-        "yaml" | "dockerfile" | "javascript" => Ok(Claim::Excerpt),
+        "yaml" | "dockerfile" | "javascript" | "groovy" => Ok(Claim::Excerpt),
         other => Err(format!("a ```{other} block that no check claims")),
     }
 }

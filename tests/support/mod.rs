@@ -12,6 +12,7 @@ pub mod kubernetes;
 pub mod memory;
 pub mod options;
 pub mod otlp;
+pub mod pipelines;
 pub mod raw;
 mod server;
 pub mod signals;
