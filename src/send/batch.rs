@@ -54,7 +54,10 @@ impl LineBatch {
 
     /// Metadata lines (`#key gauge dt.meta...`): no metric line starts with `#`.
     pub fn metadata_lines(&self) -> usize {
-        self.starts.iter().filter(|&&s| self.body[s] == b'#').count()
+        self.starts
+            .iter()
+            .filter(|&&s| self.body[s] == b'#')
+            .count()
     }
 
     /// The two halves of a batch of at least two lines, for a server that found it too large.
@@ -119,8 +122,7 @@ impl Batcher {
         write(&mut self.body)?;
         let size = self.body.len() - start + 1;
         let full = !self.starts.is_empty()
-            && (self.starts.len() == MAX_LINES_PER_REQUEST
-                || start + size > MAX_BYTES_PER_REQUEST);
+            && (self.starts.len() == MAX_LINES_PER_REQUEST || start + size > MAX_BYTES_PER_REQUEST);
         let done = full.then(|| {
             self.last_size = start;
             let mut next = String::with_capacity(self.capacity().max(size));
@@ -202,7 +204,10 @@ mod tests {
         let batch = batches(&["a 1", "b 2", "c 3"]).remove(0);
         let (first, second) = batch.split();
         assert_eq!((first.first, &first.body()[..]), (0, "a 1\n".as_bytes()));
-        assert_eq!((second.first, &second.body()[..]), (1, "b 2\nc 3\n".as_bytes()));
+        assert_eq!(
+            (second.first, &second.body()[..]),
+            (1, "b 2\nc 3\n".as_bytes())
+        );
         assert_eq!(second.line(1).unwrap().1.to_string(), "in:3");
     }
 }
