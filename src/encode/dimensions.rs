@@ -86,13 +86,14 @@ impl LineEncoder {
         Ok(())
     }
 
-    /// The dimensions of the line, by precedence: default < the metric's own < the run's;
-    /// a later layer's key takes the value in its first place.
+    /// The dimensions of the line into `merged`, by precedence: default < the metric's own <
+    /// the run's; a later layer's key takes the value in its first place.
     pub(super) fn merge<'a>(
         &'a self,
         metric: &Metric,
         warnings: &mut Capped<Warning>,
-    ) -> Result<Merged<'a>, TooMany> {
+        merged: &mut Merged<'a>,
+    ) -> Result<(), TooMany> {
         let pair = |(k, v): &'a (String, String)| (k.as_str(), v.as_str());
         let own = self.own.iter().map(|(k, v, _)| {
             (
@@ -113,7 +114,7 @@ impl LineEncoder {
                     .map(pair)
                     .map(|(k, v)| (k, v, Layer::Context)),
             );
-        normalize::merge_dimensions(
+        normalize::merge_dimensions_into(
             layers,
             |(key, _, _)| key,
             |(key, replaced, earlier), (_, value, later)| {
@@ -129,6 +130,7 @@ impl LineEncoder {
                 }
             },
             MAX_DIMENSIONS,
+            merged,
         )
     }
 }

@@ -111,8 +111,10 @@ impl LineEncoder {
         };
         self.own_dimensions(metric, warnings)
             .map_err(|_| too_many())?;
-        let merged = self.merge(metric, warnings).map_err(|_| too_many())?;
-        for (key, value, _) in merged {
+        let mut merged = dimensions::Merged::new();
+        self.merge(metric, warnings, &mut merged)
+            .map_err(|_| too_many())?;
+        for &(key, value, _) in &merged {
             out.push(',');
             out.push_str(key);
             out.push('=');

@@ -110,10 +110,24 @@ pub struct TooMany;
 pub fn merge_dimensions<T: Copy, K: PartialEq>(
     items: impl IntoIterator<Item = T>,
     key: impl Fn(T) -> K,
-    mut replaced: impl FnMut(T, T),
+    replaced: impl FnMut(T, T),
     max: usize,
 ) -> Result<SmallVec<[T; 32]>, TooMany> {
     let mut merged: SmallVec<[T; 32]> = SmallVec::new();
+    merge_dimensions_into(items, key, replaced, max, &mut merged)?;
+    Ok(merged)
+}
+
+/// [`merge_dimensions`] into `merged` (emptied first), where the caller keeps it: a line's
+/// dimensions are not moved from frame to frame on their way into the line.
+pub fn merge_dimensions_into<T: Copy, K: PartialEq>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(T) -> K,
+    mut replaced: impl FnMut(T, T),
+    max: usize,
+    merged: &mut SmallVec<[T; 32]>,
+) -> Result<(), TooMany> {
+    merged.clear();
     for item in items {
         let item_key = key(item);
         match merged.iter().position(|m| key(*m) == item_key) {
@@ -125,7 +139,7 @@ pub fn merge_dimensions<T: Copy, K: PartialEq>(
             None => merged.push(item),
         }
     }
-    Ok(merged)
+    Ok(())
 }
 
 /// The average of a summary when it lies outside `[min, max]` beyond the server's tolerance.

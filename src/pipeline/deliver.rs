@@ -131,12 +131,10 @@ impl Deliverer<'_> {
             account.take(&payload);
             let _ = self.tokens.send(());
             match (payload, &mut mode) {
-                (Payload::Lines(batch), DryRun::Print(out)) => {
-                    out.write_all(batch.body().as_bytes())?
+                (Payload::Lines(batch), DryRun::Print(out)) => out.write_all(batch.body())?,
+                (Payload::Lines(batch), DryRun::Keep) => {
+                    payloads.lines.extend(batch.lines().map(str::to_owned))
                 }
-                (Payload::Lines(batch), DryRun::Keep) => payloads
-                    .lines
-                    .extend(batch.body().lines().map(str::to_owned)),
                 (Payload::Otlp(otlp), _) => {
                     payloads.otlp.push(crate::otlp::request_json(&otlp.request))
                 }

@@ -1,6 +1,8 @@
 //! Lines packed into requests within the protocol's limits, each line written straight into the
 //! body it goes out in, with where it came from, so that Dynatrace's answer maps back to it.
 
+use bytes::Bytes;
+
 use crate::model::Origin;
 
 /// Every official client splits here (the OneAgent endpoint's hard limit).
@@ -9,14 +11,16 @@ pub const MAX_LINES_PER_REQUEST: usize = 1_000;
 pub const MAX_BYTES_PER_REQUEST: usize = 1_000_000;
 
 /// Lines for one request: the body as sent, where each line starts in it, and where each came
-/// from.
+/// from. The body is shared, not copied: the request in flight and the batch kept for its answer
+/// hold the same bytes, and halves of a batch are views of its body.
 #[derive(Debug, Default)]
 pub struct LineBatch {
     /// 0-based position of the first line among all lines of the run.
     pub first: usize,
     /// How many times this batch's lines were halved for a server that found them too large.
     pub halvings: u8,
-    body: String,
+    /// UTF-8: lines are written as `str` and the body is cut only where a line starts.
+    body: Bytes,
     starts: Vec<usize>,
     origins: Vec<Origin>,
 }
@@ -34,17 +38,26 @@ impl LineBatch {
     pub fn line(&self, i: usize) -> Option<(&str, &Origin)> {
         let start = *self.starts.get(i)?;
         let end = self.starts.get(i + 1).copied().unwrap_or(self.body.len()) - 1;
-        Some((&self.body[start..end], &self.origins[i]))
+        let text = std::str::from_utf8(&self.body[start..end]).expect("lines are written as str");
+        Some((text, &self.origins[i]))
     }
 
-    pub fn body(&self) -> &str {
+    /// The body as sent: the lines, each ending in a newline.
+    pub fn body(&self) -> &Bytes {
         &self.body
+    }
+
+    /// The body's lines, without their newlines.
+    pub fn lines(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).filter_map(|i| self.line(i).map(|(text, _)| text))
     }
 
     /// Metadata lines (`#key gauge dt.meta...`): no metric line starts with `#`.
     pub fn metadata_lines(&self) -> usize {
-        let body = self.body.as_bytes();
-        self.starts.iter().filter(|&&s| body[s] == b'#').count()
+        self.starts
+            .iter()
+            .filter(|&&s| self.body[s] == b'#')
+            .count()
     }
 
     /// The two halves of a batch of at least two lines, for a server that found it too large.
@@ -55,18 +68,16 @@ impl LineBatch {
         let second = LineBatch {
             first: self.first + middle,
             halvings: self.halvings + 1,
-            body: self.body[cut..].to_owned(),
+            body: self.body.slice(cut..),
             starts: self.starts[middle..].iter().map(|s| s - cut).collect(),
             origins: origins.split_off(middle),
         };
-        let mut body = self.body;
-        body.truncate(cut);
         let mut starts = self.starts;
         starts.truncate(middle);
         let first = LineBatch {
             first: self.first,
             halvings: self.halvings + 1,
-            body,
+            body: self.body.slice(..cut),
             starts,
             origins,
         };
@@ -74,11 +85,20 @@ impl LineBatch {
     }
 }
 
-/// Packs lines into batches of at most 1,000 lines and 1 MB, in order.
+/// Packs lines into batches of at most 1,000 lines and 1 MB, in order. Each line is written
+/// once, into the body it goes out in; a batch's buffers are sized after the previous batch's,
+/// so a body is not copied as it grows.
 #[derive(Debug, Default)]
 pub struct Batcher {
-    current: LineBatch,
+    /// The batch being filled.
+    body: String,
+    starts: Vec<usize>,
+    origins: Vec<Origin>,
+    /// Its first line's position among all lines of the run.
+    first: usize,
     lines: usize,
+    /// The size of the last full body.
+    last_size: usize,
 }
 
 impl Batcher {
@@ -98,33 +118,47 @@ impl Batcher {
         origin: &Origin,
         write: impl FnOnce(&mut String) -> Result<(), E>,
     ) -> Result<Option<LineBatch>, E> {
-        let start = self.current.body.len();
-        write(&mut self.current.body)?;
-        let size = self.current.body.len() - start + 1;
-        let full = !self.current.is_empty()
-            && (self.current.len() == MAX_LINES_PER_REQUEST
-                || start + size > MAX_BYTES_PER_REQUEST);
+        let start = self.body.len();
+        write(&mut self.body)?;
+        let size = self.body.len() - start + 1;
+        let full = !self.starts.is_empty()
+            && (self.starts.len() == MAX_LINES_PER_REQUEST || start + size > MAX_BYTES_PER_REQUEST);
         let done = full.then(|| {
-            let mut next = String::with_capacity(start + size);
-            next.push_str(&self.current.body[start..]);
-            self.current.body.truncate(start);
-            let next = LineBatch {
-                first: self.lines,
-                body: next,
-                ..LineBatch::default()
-            };
-            std::mem::replace(&mut self.current, next)
+            self.last_size = start;
+            let mut next = String::with_capacity(self.capacity().max(size));
+            next.push_str(&self.body[start..]);
+            self.body.truncate(start);
+            self.take(next)
         });
-        self.current.starts.push(self.current.body.len() + 1 - size);
-        self.current.body.push('\n');
-        self.current.origins.push(origin.clone());
+        self.starts.push(self.body.len() + 1 - size);
+        self.body.push('\n');
+        self.origins.push(origin.clone());
         self.lines += 1;
         Ok(done)
     }
 
     /// The last batch, unless empty.
-    pub fn finish(self) -> Option<LineBatch> {
-        (!self.current.is_empty()).then_some(self.current)
+    pub fn finish(mut self) -> Option<LineBatch> {
+        (!self.starts.is_empty()).then(|| self.take(String::new()))
+    }
+
+    /// Room for a body like the last, and a little more, within the request limit.
+    fn capacity(&self) -> usize {
+        (self.last_size + self.last_size / 8).min(MAX_BYTES_PER_REQUEST + 1)
+    }
+
+    /// The batch filled so far; the next starts with `body`.
+    fn take(&mut self, body: String) -> LineBatch {
+        let lines = self.starts.len();
+        let batch = LineBatch {
+            first: self.first,
+            halvings: 0,
+            body: Bytes::from(std::mem::replace(&mut self.body, body)),
+            starts: std::mem::replace(&mut self.starts, Vec::with_capacity(lines)),
+            origins: std::mem::replace(&mut self.origins, Vec::with_capacity(lines)),
+        };
+        self.first = self.lines;
+        batch
     }
 }
 
@@ -160,7 +194,7 @@ mod tests {
         assert_eq!(sizes(&big), vec![(0, 2), (2, 1)]);
         assert!(batches(&[]).is_empty());
         let small = batches(&["a 1", "b 2"]);
-        assert_eq!(small[0].body(), "a 1\nb 2\n");
+        assert_eq!(small[0].body(), "a 1\nb 2\n".as_bytes());
         assert_eq!(small[0].line(1).unwrap().0, "b 2");
         assert!(small[0].line(2).is_none());
     }
@@ -169,8 +203,11 @@ mod tests {
     fn a_batch_splits_into_halves_that_keep_their_places() {
         let batch = batches(&["a 1", "b 2", "c 3"]).remove(0);
         let (first, second) = batch.split();
-        assert_eq!((first.first, first.body()), (0, "a 1\n"));
-        assert_eq!((second.first, second.body()), (1, "b 2\nc 3\n"));
+        assert_eq!((first.first, &first.body()[..]), (0, "a 1\n".as_bytes()));
+        assert_eq!(
+            (second.first, &second.body()[..]),
+            (1, "b 2\nc 3\n".as_bytes())
+        );
         assert_eq!(second.line(1).unwrap().1.to_string(), "in:3");
     }
 }

@@ -79,7 +79,7 @@ pub fn client(destination: &Destination) -> Result<Client> {
 pub struct Post<'a> {
     pub url: &'a Url,
     pub content_type: &'static str,
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
     pub gzip: bool,
 }
 
@@ -161,7 +161,7 @@ impl Sender {
         };
         let body = if post.gzip {
             match gzip(&post.body) {
-                Ok(body) => body,
+                Ok(body) => bytes::Bytes::from(body),
                 Err(e) => {
                     posted.answer = Err(Failure {
                         text: format!("compressing the request: {e}"),
@@ -173,7 +173,6 @@ impl Sender {
         } else {
             post.body
         };
-        let body = bytes::Bytes::from(body);
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return posted;

@@ -159,13 +159,14 @@ fn deliver(
         Payload::Lines(batch) => Post {
             url,
             content_type: "text/plain; charset=utf-8",
-            body: batch.body().as_bytes().to_vec(),
+            // The batch's own bytes, shared: no copy per request.
+            body: batch.body().clone(),
             gzip: false,
         },
         Payload::Otlp(otlp) => Post {
             url,
             content_type: "application/x-protobuf",
-            body: otlp.request.encode_to_vec(),
+            body: otlp.request.encode_to_vec().into(),
             gzip: endpoints.gzip,
         },
     };
