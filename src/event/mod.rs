@@ -135,7 +135,9 @@ fn post(
     let post = Post {
         url,
         content_type: "application/json; charset=utf-8",
-        body: serde_json::to_vec(&body).expect("a JSON value serialises"),
+        body: serde_json::to_vec(&body)
+            .expect("a JSON value serialises")
+            .into(),
         gzip: false,
     };
     let (posted, status) = sender.post_answered(post, note);
