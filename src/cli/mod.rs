@@ -238,7 +238,7 @@ pub struct Cli {
     ///
     /// Halved whenever Dynatrace throttles (429), then growing back one at a time; 1 sends one
     /// request after the other.
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = ranged(CONCURRENCY), help_heading = "Dynatrace")]
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = ranged(CONCURRENCY), help_heading = "Dynatrace")]
     pub concurrency: u64,
 
     /// First section of every metric key; --prefix '' for none [env: METRIC_PREFIX]

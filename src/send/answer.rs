@@ -13,7 +13,7 @@ use crate::secret::shown;
 /// The most of an answer's body that is read. Dynatrace answers a request of at most 1,000
 /// lines with its counts, at most 10 invalid lines and the warnings for lines whose key it
 /// changed (which the keys' normalisation here leaves none to do): a few KB. 64 KiB holds that
-/// many times over and, with 16 requests in flight, bounds answers to 1 MiB in all.
+/// many times over and, with 64 requests in flight, bounds answers to 4 MiB in all.
 pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// The most of one server text (a message, a reason) that is shown.
