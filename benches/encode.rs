@@ -1,4 +1,9 @@
-//! Encoder throughput: `cargo bench --bench encode`.
+//! Throughput per stage: `cargo bench --bench encode`. Parsing alone (`parse_only`), the
+//! normalisation rules (`metric_key`, `dimension_value`, `format_number`), encoding alone
+//! (`encode_only`), both as one thread does them (`json_to_lines`), and the whole streaming
+//! pipeline of a dry run (`pipeline_dry_run`: reader and encoder threads, the hand-off of
+//! chunks and batches between them and the main thread); the hand-off costs what
+//! `pipeline_dry_run` takes beyond `json_to_lines`.
 
 use keptn_dt_metrics::encode::EncodeSettings;
 use keptn_dt_metrics::encode::LineEncoder;
@@ -96,6 +101,63 @@ fn json_to_lines(bencher: divan::Bencher, n: usize) {
             };
             read(text, &mut sink);
             sink.lines
+        });
+}
+
+/// Counts the metrics, to time the JSON reader alone.
+#[derive(Default)]
+struct Count(usize);
+
+impl Sink for Count {
+    fn metric(&mut self, metric: &Metric) {
+        self.0 += divan::black_box(metric).dimensions.len() + 1;
+    }
+    fn metadata(&mut self, _: &Metadata) {}
+    fn histogram(&mut self, _: Histogram) {}
+    fn refused(&mut self, _: Refusal) {}
+    fn histogram_refused(&mut self, _: Refusal) {}
+}
+
+#[divan::bench(args = SIZES)]
+fn parse_only(bencher: divan::Bencher, n: usize) {
+    let text: &'static str = document(n).leak();
+    bencher
+        .counter(divan::counter::ItemsCount::new(n))
+        .bench(|| {
+            let mut sink = Count::default();
+            read(text, &mut sink);
+            sink.0
+        });
+}
+
+#[divan::bench(args = SIZES)]
+fn pipeline_dry_run(bencher: divan::Bencher, n: usize) {
+    use keptn_dt_metrics::cli::Cli;
+    use keptn_dt_metrics::pipeline::{self, Io, SystemClock};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    let text: &'static str = document(n).leak();
+    let args = ["keptn-dt-metrics", "--dry-run", "-q", "--input", "-"];
+    let args = args.iter().chain(["--no-metadata-enrichment"].iter());
+    let args: Vec<std::ffi::OsString> = args.map(Into::into).collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(n))
+        .bench(|| {
+            let cli = Cli::parse_from(args.clone(), Default::default()).unwrap();
+            let flag = || Arc::new(AtomicBool::new(false));
+            pipeline::run(
+                cli,
+                Io {
+                    stdin: Box::new(text.as_bytes()),
+                    stdout: &mut std::io::sink(),
+                    stderr: &mut std::io::sink(),
+                    clock: &SystemClock,
+                    stop: flag(),
+                    hurry: flag(),
+                    signalled: flag(),
+                },
+            )
         });
 }
 
