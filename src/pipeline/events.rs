@@ -2,7 +2,6 @@
 //! retry settings, or, in a dry run, kept for the output.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use super::Pipeline;
 use crate::cli::Verbosity;
@@ -11,8 +10,6 @@ use crate::event::{self, Facts, Route};
 use crate::model::Window;
 use crate::printable::printable;
 use crate::report::{EventReport, Report};
-use crate::send::http::Sender;
-use crate::send::retry::RetryPolicy;
 
 impl Pipeline<'_> {
     /// Sends the events `settings` ask for, over the load test's window or else `run`.
@@ -29,20 +26,10 @@ impl Pipeline<'_> {
         let note = |line: String| notes.borrow_mut().push(line);
         let events = match (&self.config.destination, &self.client) {
             (Some(destination), Some(client)) => {
-                let sender = Sender {
-                    client: client.clone(),
-                    token: destination.token.clone(),
-                    policy: RetryPolicy {
-                        retries: destination.retries,
-                        budget: destination.retry_budget,
-                    },
-                    started: self.started,
-                    // The metrics' stop at their deadline does not stop the events: the time
-                    // after it is theirs. A signal does.
-                    stop: Arc::clone(&self.signalled),
-                    deadline: self.deadline.map(|(at, _)| at),
-                    timeout: destination.timeout,
-                };
+                // The metrics' stop at their deadline does not stop the events: the time after
+                // it is theirs. A signal does.
+                let deadline = self.deadline.map(|(at, _)| at);
+                let sender = self.sender(destination, client, &self.signalled, deadline);
                 let route = Route {
                     sender: &sender,
                     events_url: destination.events_url.as_ref(),

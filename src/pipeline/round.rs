@@ -17,9 +17,7 @@ use crate::input;
 use crate::otlp::Window;
 use crate::report::{LinesResult, OtlpResult, Report};
 use crate::secret::shown;
-use crate::send::http::Sender;
 use crate::send::pool::{Endpoints, Pool};
-use crate::send::retry::RetryPolicy;
 
 /// Inputs up to this size (files and `--metric` values, no stdin) are read and encoded before
 /// delivery starts, without threads: a one-shot run starts none it does not need.
@@ -83,18 +81,8 @@ impl Pipeline<'_> {
                     otlp: destination.otlp_url.clone(),
                     gzip: destination.gzip,
                 };
-                let sender = Sender {
-                    client: client.clone(),
-                    token: destination.token.clone(),
-                    policy: RetryPolicy {
-                        retries: destination.retries,
-                        budget: destination.retry_budget,
-                    },
-                    started: self.started,
-                    stop: Arc::clone(&self.stop),
-                    deadline: self.metrics_deadline().map(|(at, _)| at),
-                    timeout: destination.timeout,
-                };
+                let deadline = self.metrics_deadline().map(|(at, _)| at);
+                let sender = self.sender(destination, client, &self.stop, deadline);
                 let answers = events.clone();
                 let notes = events.clone();
                 let pool = Pool::start(

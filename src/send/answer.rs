@@ -158,6 +158,60 @@ pub fn too_long(url: &Url, status: StatusCode) -> String {
     )
 }
 
+/// The failure text of an answer that is not Dynatrace's success or 400; `message` is what the
+/// server said, already made safe to show.
+pub(super) fn describe_status(
+    status: StatusCode,
+    message: Option<String>,
+    url: &Url,
+    attempts: u32,
+) -> String {
+    let hint = match status.as_u16() {
+        401 => "the API token is missing, invalid or expired: check DT_API_TOKEN".to_owned(),
+        403 => format!(
+            "the API token lacks the scope {}: create one with that scope",
+            scope(url)
+        ),
+        404 => format!(
+            "nothing answers at {}: check DT_TENANT (https://{{env-id}}.live.dynatrace.com, or \
+             https://{{domain}}/e/{{env-id}} for Managed)",
+            shown(url)
+        ),
+        413 => "the request was too large for Dynatrace".to_owned(),
+        415 => {
+            "Dynatrace does not take this content type here (OTLP needs binary protobuf)".to_owned()
+        }
+        429 => {
+            format!("Dynatrace is throttling this environment (still after {attempts} attempts)")
+        }
+        300..=399 => format!(
+            "{} redirects elsewhere; set DT_TENANT to the URL it redirects to",
+            shown(url)
+        ),
+        500..=599 => format!(
+            "Dynatrace had a server-side problem after {attempts} attempt(s) (503 can mean ingest \
+             is paused)"
+        ),
+        _ => format!("unexpected answer from {}", shown(url)),
+    };
+    match message {
+        Some(message) => format!("Dynatrace answered {status}: {hint}; it said: {message}"),
+        None => format!("Dynatrace answered {status}: {hint}"),
+    }
+}
+
+/// The token scope the API at `url` needs.
+fn scope(url: &Url) -> &'static str {
+    let path = url.path();
+    if path.ends_with(crate::destination::EVENTS_INGEST_PATH) {
+        "events.ingest"
+    } else if path.ends_with(crate::destination::SDLC_EVENTS_PATH) {
+        "openpipeline.events_sdlc"
+    } else {
+        "metrics.ingest"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
