@@ -225,7 +225,7 @@ fn the_prebuilt_stage_takes_the_binary_from_any_cargo_target_dir() {
         std::fs::copy(format!("{root}/{file}"), context.join(file)).unwrap();
     }
     let target = dir.path().join("elsewhere");
-    let built = target.join("x86_64-unknown-linux-musl/release/keptn-dt-metrics");
+    let built = target.join("x86_64-unknown-linux-gnu/release/keptn-dt-metrics");
     std::fs::create_dir_all(built.parent().unwrap()).unwrap();
     std::fs::write(&built, b"the binary cargo built").unwrap();
 
