@@ -40,6 +40,11 @@ impl Location {
 /// Where readers put what they read.
 pub trait Sink {
     fn metric(&mut self, metric: &Metric);
+    /// A metric its reader is done with: a sink that keeps metrics may take what it holds and
+    /// leave other buffers in its place (every field is set again before the next use).
+    fn metric_moved(&mut self, metric: &mut Metric) {
+        self.metric(metric);
+    }
     fn metadata(&mut self, metadata: &Metadata);
     fn histogram(&mut self, histogram: Histogram);
     /// A metric, metadata or line that will not be sent (reported with the lines).

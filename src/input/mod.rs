@@ -83,10 +83,31 @@ enum Opening {
     Results(results::Opened),
 }
 
+/// The whole-file checks of JSON documents (see [`json::check_whole`]), their files opened: a
+/// syntax error anywhere is a usage error, and nothing may be printed or sent before they pass.
+/// They can run while the same files are read and encoded.
+#[derive(Default)]
+pub struct WholeChecks(Vec<(Arc<str>, std::fs::File)>);
+
+impl WholeChecks {
+    pub fn run(self) -> Result<()> {
+        for (name, file) in self.0 {
+            json::check_whole(&name, file)?;
+        }
+        Ok(())
+    }
+}
+
 /// Opens every source, before anything is sent: a file that cannot be opened, a `--metric` that
 /// cannot be read or a JSON document that does not start as one is a usage error. `stdin` serves
-/// the one source that is `-`; `now_ms` is the run's clock.
-pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>, now_ms: i64) -> Result<Vec<Opened>> {
+/// the one source that is `-`; `now_ms` is the run's clock. The JSON files' whole-file checks
+/// are returned to run.
+pub fn open(
+    sources: &[Source],
+    stdin: Box<dyn Read + Send>,
+    now_ms: i64,
+) -> Result<(Vec<Opened>, WholeChecks)> {
+    let mut checks = WholeChecks::default();
     let mut stdin = Some(stdin);
     let mut open = |location: &Location, expected: &str| -> Result<Box<dyn BufRead + Send>> {
         let reader: Box<dyn Read + Send> = match location {
@@ -107,7 +128,8 @@ pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>, now_ms: i64) -> Res
                     let mut reader = open(location, TAKES_JSON)?;
                     json::check_start(&name, &mut reader)?;
                     if let Location::File(path) = location {
-                        json::check_whole(&name, open_file(path, TAKES_JSON)?)?;
+                        let file = open_file(path, TAKES_JSON)?;
+                        checks.0.push((Arc::clone(&name), file));
                     }
                     Opening::Json(reader)
                 }
@@ -128,7 +150,8 @@ pub fn open(sources: &[Source], stdin: Box<dyn Read + Send>, now_ms: i64) -> Res
             };
             Ok(Opened { name, kind, now_ms })
         })
-        .collect()
+        .collect::<Result<_>>()
+        .map(|opened| (opened, checks))
 }
 
 /// What each flag takes, said when it is given a directory.
@@ -190,7 +213,9 @@ pub fn read_all(
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    for opened in open(sources, stdin, now_ms)? {
+    let (opened, checks) = open(sources, stdin, now_ms)?;
+    checks.run()?;
+    for opened in opened {
         read(opened, sink);
     }
     Ok(())

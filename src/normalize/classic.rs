@@ -18,6 +18,23 @@ pub fn classic_metric_key(raw: &str) -> Option<String> {
 /// Writes the normalised metric key onto `out`; false (and nothing written) when it cannot be
 /// made valid.
 pub fn write_metric_key(raw: &str, out: &mut String) -> bool {
+    // Most keys are valid as they are.
+    if raw.len() <= METRIC_KEY_MAX_CHARS
+        && valid_sections(
+            raw.bytes(),
+            |b| b.is_ascii_alphabetic() || b == b'_',
+            |b| b.is_ascii_alphanumeric() || b == b'_',
+            is_metric_key_char,
+        )
+    {
+        out.push_str(raw);
+        return true;
+    }
+    write_metric_key_by_rules(raw, out)
+}
+
+/// [`write_metric_key`] rule by rule, for any key.
+fn write_metric_key_by_rules(raw: &str, out: &mut String) -> bool {
     let truncated = truncate_chars(raw, METRIC_KEY_MAX_CHARS);
     let mut sections = truncated.split('.');
     let first = sections.next().unwrap_or_default();
@@ -44,16 +61,27 @@ pub fn dimension_key(raw: &str) -> Option<String> {
 /// is left of it.
 pub fn write_dimension_key(raw: &str, out: &mut String) -> bool {
     let start = out.len();
-    let simple = raw.len() <= DIMENSION_KEY_MAX_CHARS
-        && raw
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-        && raw.bytes().all(|b| is_dimension_key_char(b as char));
-    if simple {
+    // Most keys only need lowercasing.
+    let lowercase_start = |b: u8| b.is_ascii_lowercase() || b == b'_';
+    let lowered = raw.bytes().map(|b| b.to_ascii_lowercase());
+    if raw.len() <= DIMENSION_KEY_MAX_CHARS
+        && valid_sections(
+            lowered,
+            lowercase_start,
+            lowercase_start,
+            is_dimension_key_char,
+        )
+    {
         out.push_str(raw);
+        out[start..].make_ascii_lowercase();
         return true;
     }
+    write_dimension_key_by_rules(raw, out)
+}
+
+/// [`write_dimension_key`] rule by rule, for any key.
+fn write_dimension_key_by_rules(raw: &str, out: &mut String) -> bool {
+    let start = out.len();
     let truncated = truncate_chars(raw, DIMENSION_KEY_MAX_CHARS);
     for part in truncated.split('.').filter(|s| !s.is_empty()) {
         if out.len() > start {
@@ -122,6 +150,32 @@ pub fn write_dimension_value(raw: &str, out: &mut String) -> bool {
         out.pop();
     }
     cut
+}
+
+/// Whether `bytes` are sections joined by `.` that normalising leaves as they are: none empty,
+/// the first starting with a `first_start` byte, later ones with a `later_start` byte, every
+/// other byte `valid` (ASCII only: a byte over 127 is never valid).
+fn valid_sections(
+    bytes: impl Iterator<Item = u8>,
+    first_start: impl Fn(u8) -> bool,
+    later_start: impl Fn(u8) -> bool,
+    valid: impl Fn(char) -> bool,
+) -> bool {
+    let (mut at_start, mut first) = (true, true);
+    for b in bytes {
+        let fits = match (b, at_start) {
+            (b'.', start) => !start,
+            (b, true) if first => first_start(b),
+            (b, true) => later_start(b),
+            (b, false) => b.is_ascii() && valid(b as char),
+        };
+        if !fits {
+            return false;
+        }
+        first &= b != b'.';
+        at_start = b == b'.';
+    }
+    !at_start
 }
 
 /// One section of a key: a leading run of characters that may not start it becomes one `_`,
@@ -226,6 +280,22 @@ mod tests {
         let lengthened = dimension_key(&"\u{130}".repeat(100)).unwrap();
         assert_eq!(lengthened.len(), DIMENSION_KEY_MAX_CHARS);
         assert!(lengthened.starts_with("i_i_"));
+    }
+
+    proptest::proptest! {
+        /// The shortcuts for keys that need no change (metric keys) or only lowercasing
+        /// (dimension keys) write what the rules write.
+        #[test]
+        fn shortcuts_write_what_the_rules_write(raw in "[a-zA-Z0-9_.:\\- é]{0,12}|[a-z.]{95,105}") {
+            let (mut fast, mut by_rules) = (String::from("x"), String::from("x"));
+            let kept = write_dimension_key(&raw, &mut fast);
+            proptest::prop_assert_eq!(kept, write_dimension_key_by_rules(&raw, &mut by_rules));
+            proptest::prop_assert_eq!(&fast, &by_rules);
+            let (mut fast, mut by_rules) = (String::from("x"), String::from("x"));
+            let kept = write_metric_key(&raw, &mut fast);
+            proptest::prop_assert_eq!(kept, write_metric_key_by_rules(&raw, &mut by_rules));
+            proptest::prop_assert_eq!(&fast, &by_rules);
+        }
     }
 
     #[test]

@@ -128,6 +128,16 @@ impl Sink for Filler {
         self.push(Item::Metric);
     }
 
+    fn metric_moved(&mut self, metric: &mut Metric) {
+        let chunk = &mut self.chunk;
+        match chunk.metrics.get_mut(chunk.filled) {
+            Some(slot) => std::mem::swap(slot, metric),
+            None => chunk.metrics.push(metric.clone()),
+        }
+        chunk.filled += 1;
+        self.push(Item::Metric);
+    }
+
     fn metadata(&mut self, metadata: &Metadata) {
         self.push(Item::Metadata(metadata.clone()));
     }

@@ -16,7 +16,7 @@ pub fn streaming(opened: Vec<Opened>, producer: Producer, stop: &Arc<AtomicBool>
     let reader = Filler::new(full, empty, &emptied, Arc::clone(stop));
     let read_whole = Arc::new(AtomicBool::new(false));
     let read_whole_in = Arc::clone(&read_whole);
-    std::thread::spawn(move || {
+    spawn("read", move || {
         let mut reader = reader;
         for source in opened {
             input::read(source, &mut reader);
@@ -24,7 +24,7 @@ pub fn streaming(opened: Vec<Opened>, producer: Producer, stop: &Arc<AtomicBool>
         read_whole_in.store(reader.finish(), Ordering::SeqCst);
     });
     let stop = Arc::clone(stop);
-    std::thread::spawn(move || {
+    spawn("encode", move || {
         let mut producer = producer;
         let mut skipped = false;
         while let Ok(mut chunk) = filled.recv() {
@@ -51,4 +51,12 @@ pub fn inline(opened: Vec<Opened>, mut producer: Producer, stop: &AtomicBool) {
         input::read(source, &mut producer);
     }
     producer.finish(!stop.load(Ordering::SeqCst));
+}
+
+/// A named thread (profilers and `top -H` show the name).
+fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(work)
+        .expect("a thread can be started");
 }

@@ -36,8 +36,12 @@ impl Pipeline<'_> {
         stderr: &mut dyn Write,
     ) -> Result<Report> {
         let config = self.config;
-        let opened = input::open(&config.sources, stdin, now_ms)?;
+        let (opened, checks) = input::open(&config.sources, stdin, now_ms)?;
         let small = input::small(&config.sources, SMALL_INPUT);
+        let mut checks = Some(checks);
+        if small {
+            checks.take().map(input::WholeChecks::run).transpose()?;
+        }
         let findings = Arc::new(Mutex::new(Findings::new(config.report_limit)));
         let (events, events_in) = mpsc::channel::<Event>();
         // Payloads the producer may hand on before the deliverer has taken them off its hands.
@@ -61,6 +65,12 @@ impl Pipeline<'_> {
             read::inline(opened, producer, &self.stop);
         } else {
             read::streaming(opened, producer, &self.stop);
+            // Meanwhile, on this thread: the reader and encoder run ahead only as far as the
+            // payloads they may hold, and nothing is printed or sent before the check passes.
+            if let Err(error) = checks.map_or(Ok(()), input::WholeChecks::run) {
+                self.stop.store(true, Ordering::SeqCst);
+                return Err(error);
+            }
         }
         let deliverer = Deliverer {
             events: events_in,

@@ -13,7 +13,7 @@ use crate::model::{Code, Metric, Origin, Position, Refusal, Value};
 pub use check::{check_start, check_whole};
 use entry::{json_dimensions, json_histogram, json_metric, why_not, JsonMetric};
 use slice::{raw_extent, Parsed};
-use stream::{JsonStream, StreamError};
+use stream::{JsonStream, StreamError, Unread};
 
 mod check;
 mod entry;
@@ -59,7 +59,17 @@ pub fn read(name: &Arc<str>, reader: impl Read, sink: &mut dyn Sink) {
 /// The next metric entry, read straight from the text; an entry that is JSON but not a metric
 /// is the reason why not, with the path to the wrong field. A number out of range (`1e309`) is
 /// well-formed JSON that no metric can hold: that entry is refused, not the rest of the text.
-fn metric_entry(slice: &[u8], eof: bool) -> Parsed<Result<JsonMetric<'_>, crate::model::Problem>> {
+fn metric_entry(
+    unread: Unread<'_>,
+    eof: bool,
+) -> Parsed<Result<JsonMetric<'_>, crate::model::Problem>> {
+    // From the text known to be UTF-8 when the entry lies in it (the common case); anything
+    // else is read again from the bytes, which say where and why it is not an entry.
+    let mut entries = serde_json::Deserializer::from_str(unread.text).into_iter::<JsonMetric>();
+    if let Some(Ok(entry)) = entries.next() {
+        return Parsed::Done(Ok(entry), entries.byte_offset());
+    }
+    let slice = unread.bytes;
     let mut entries = serde_json::Deserializer::from_slice(slice).into_iter::<JsonMetric>();
     match entries.next() {
         // An object or a list ends with its closing bracket: nothing can follow that is part of
@@ -180,8 +190,8 @@ impl<R: Read> Document<'_, R> {
                         Err(problem) => sink.histogram_refused(problem.at(&origin)),
                     })?;
             } else {
-                self.stream.parse_with(|slice, eof| {
-                    let (read, taken) = match metric_entry(slice, eof) {
+                self.stream.parse_with(|unread, eof| {
+                    let (read, taken) = match metric_entry(unread, eof) {
                         Parsed::Done(read, taken) => (read, taken),
                         Parsed::More => return Parsed::More,
                         Parsed::Failed(error) => return Parsed::Failed(error),
@@ -192,7 +202,7 @@ impl<R: Read> Document<'_, R> {
                             if let Some(metadata) = metadata {
                                 sink.metadata(&metadata);
                             }
-                            sink.metric(metric);
+                            sink.metric_moved(metric);
                         }
                         Err(problem) => sink.refused(problem.at(&origin)),
                     }
@@ -218,6 +228,67 @@ impl<R: Read> Document<'_, R> {
             line,
             column,
             message: format!("expected {expected}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::Collected;
+
+    /// Hands out at most `n` bytes per read, cutting characters and entries anywhere.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn read_trickled(text: &[u8], trickle: usize) -> Collected {
+        let mut collected = Collected::default();
+        read(&Arc::from("m.json"), Trickle(text, trickle), &mut collected);
+        collected
+    }
+
+    #[test]
+    fn entries_read_the_same_however_their_characters_are_cut() {
+        let text = r#"[{"name": "Grüße.東京", "value": 1, "dimensions": {"Größe": "😀 x", "k": "\u00e9\n"}},
+            {"name": "b", "value": 2.5, "dimensions": {"é": "ü"}, "unit": "Ω"},
+            {"name": "c", "value": "x"}, {"name": "d€", "type": "count", "value": 3}]"#;
+        let whole = read_trickled(text.as_bytes(), usize::MAX);
+        assert_eq!(whole.metrics.len(), 3);
+        assert_eq!(whole.metrics[0].key, "Grüße.東京");
+        assert_eq!(
+            whole.metrics[0].dimensions[0],
+            ("Größe".to_owned(), "😀 x".to_owned())
+        );
+        assert_eq!(whole.metrics[0].dimensions[1].1, "é\n");
+        assert_eq!(whole.refusals.len(), 1);
+        for trickle in 1..=9 {
+            let cut = read_trickled(text.as_bytes(), trickle);
+            assert_eq!(cut.metrics, whole.metrics, "{trickle}");
+            assert_eq!(cut.metadata, whole.metadata, "{trickle}");
+            assert_eq!(cut.refusals, whole.refusals, "{trickle}");
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_stop_the_document_where_they_are() {
+        let text = b"[{\"name\": \"a\", \"value\": 1},\n {\"name\": \"b\xC3\x28\", \"value\": 2},\n {\"name\": \"c\", \"value\": 3}]";
+        for trickle in [1, 2, 3, 5, 64, usize::MAX] {
+            let read = read_trickled(text, trickle);
+            assert_eq!(read.metrics.len(), 1, "{trickle}");
+            assert_eq!(read.refusals.len(), 1, "{trickle}");
+            let reason = &read.refusals[0].reason;
+            assert!(
+                reason.contains("not valid JSON at line 2 column 13: invalid unicode code point"),
+                "{trickle}: {reason}"
+            );
         }
     }
 }

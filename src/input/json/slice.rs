@@ -4,6 +4,8 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::stream::Unread;
+
 /// What a parse of the text read so far came to.
 pub enum Parsed<T> {
     /// The value, and the bytes it took.
@@ -31,6 +33,21 @@ pub fn raw_extent(slice: &[u8], eof: bool) -> Parsed<(usize, usize)> {
     }
 }
 
+/// [`raw_extent`] of the unread text: from the part known to be UTF-8 when the value lies in
+/// it, else (and for the error) from the bytes.
+pub fn raw_extent_of(unread: &Unread, eof: bool) -> Parsed<(usize, usize)> {
+    let text = unread.text;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    if let Ok(raw) = <&RawValue>::deserialize(&mut deserializer) {
+        let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        let end = start + raw.get().len();
+        if end < text.len() || (eof && text.len() == unread.bytes.len()) {
+            return Parsed::Done((start, raw.get().len()), end);
+        }
+    }
+    raw_extent(unread.bytes, eof)
+}
+
 /// Whether serde_json met `error` at the very end of `slice`.
 pub fn at_end(slice: &[u8], error: &serde_json::Error) -> bool {
     error_index(slice, error) + 1 >= slice.len()
@@ -38,9 +55,9 @@ pub fn at_end(slice: &[u8], error: &serde_json::Error) -> bool {
 
 /// The line and column after `bytes`, starting at `line`:`column`.
 pub(super) fn after(line: u64, column: u64, bytes: &[u8]) -> (u64, u64) {
-    match bytes.iter().rposition(|&b| b == b'\n') {
+    match memchr::memrchr(b'\n', bytes) {
         Some(last) => (
-            line + bytes.iter().filter(|&&b| b == b'\n').count() as u64,
+            line + bytecount::count(bytes, b'\n') as u64,
             1 + chars(&bytes[last + 1..]),
         ),
         None => (line, column + chars(bytes)),
@@ -49,7 +66,7 @@ pub(super) fn after(line: u64, column: u64, bytes: &[u8]) -> (u64, u64) {
 
 /// Characters in UTF-8 `bytes`.
 fn chars(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64
+    bytecount::num_chars(bytes) as u64
 }
 
 /// Where in `slice` serde_json met `error`: its line (1-based) and byte column.

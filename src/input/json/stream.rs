@@ -6,7 +6,7 @@ use std::io::Read;
 
 use serde_json::value::RawValue;
 
-use super::slice::{after, at_end, error_index, raw_extent, Parsed};
+use super::slice::{after, at_end, error_index, raw_extent_of, Parsed};
 
 /// The buffer starts small, for small documents, and grows to this for large ones.
 const FIRST_CHUNK: usize = 16 * 1024;
@@ -27,6 +27,18 @@ pub struct JsonStream<R> {
     column: u64,
     counted: usize,
     bom_checked: bool,
+    /// `buf[..valid_to]` from some char boundary at or before `pos` is known to be UTF-8; past
+    /// it lies a character cut by the end of what was read, or, once `utf8_broken`, bytes that
+    /// are not UTF-8.
+    valid_to: usize,
+    utf8_broken: bool,
+}
+
+/// The unread text: its bytes, and as much of it as is known to be UTF-8, which serde_json
+/// then reads without checking every string again.
+pub struct Unread<'a> {
+    pub bytes: &'a [u8],
+    pub text: &'a str,
 }
 
 /// Why the stream cannot go on.
@@ -85,6 +97,8 @@ impl<R: Read> JsonStream<R> {
             column: 1,
             counted: 0,
             bom_checked: false,
+            valid_to: 0,
+            utf8_broken: false,
         }
     }
 
@@ -119,10 +133,10 @@ impl<R: Read> JsonStream<R> {
     /// Finds the next value and hands its text to `read`; the value is consumed either way.
     pub fn value<T>(&mut self, read: impl FnOnce(&[u8]) -> T) -> Result<T, StreamError> {
         let mut read = Some(read);
-        self.parse_with(|slice, eof| match raw_extent(slice, eof) {
+        self.parse_with(|unread, eof| match raw_extent_of(&unread, eof) {
             Parsed::Done((start, len), end) => {
                 let read = read.take().expect("a value is read once");
-                Parsed::Done(read(&slice[start..start + len]), end)
+                Parsed::Done(read(&unread.bytes[start..start + len]), end)
             }
             Parsed::More => Parsed::More,
             Parsed::Failed(error) => Parsed::Failed(error),
@@ -135,12 +149,16 @@ impl<R: Read> JsonStream<R> {
     /// cut-offs syntax errors: `22.` of `22.5`) asks for more text, as [`Parsed::More`] does.
     pub fn parse_with<T>(
         &mut self,
-        mut parse: impl FnMut(&[u8], bool) -> Parsed<T>,
+        mut parse: impl FnMut(Unread<'_>, bool) -> Parsed<T>,
     ) -> Result<T, StreamError> {
         self.peek()?;
         loop {
             let slice = &self.buf[self.pos..self.end];
-            match parse(slice, self.eof) {
+            let unread = Unread {
+                bytes: slice,
+                text: self.text(),
+            };
+            match parse(unread, self.eof) {
                 Parsed::Done(value, taken) => {
                     if taken > MAX_VALUE_BYTES {
                         return Err(StreamError::TooLarge {
@@ -194,6 +212,35 @@ impl<R: Read> JsonStream<R> {
         }
     }
 
+    /// The unread bytes known to be UTF-8.
+    fn text(&self) -> &str {
+        let bytes = &self.buf[self.pos..self.valid_to.max(self.pos)];
+        // A byte 0b10xx_xxxx continues a character: `pos` is not at a char boundary.
+        if bytes.first().is_some_and(|&b| b & 0xC0 == 0x80) {
+            return "";
+        }
+        // SAFETY: `fill` checked `buf[start..valid_to]` to be UTF-8 for a char boundary `start`
+        // at or before `pos` (the text is moved as a whole when compacted), and `pos` is a char
+        // boundary: a tail of UTF-8 that starts at a char boundary is UTF-8.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
+    /// Checks the bytes read since the last check: to the end, or to a character cut off by it,
+    /// or to the first bytes that are not UTF-8, after which nothing more is checked.
+    fn check_utf8(&mut self) {
+        if self.utf8_broken {
+            return;
+        }
+        self.valid_to = self.valid_to.max(self.pos);
+        match simdutf8::compat::from_utf8(&self.buf[self.valid_to..self.end]) {
+            Ok(_) => self.valid_to = self.end,
+            Err(error) => {
+                self.valid_to += error.valid_up_to();
+                self.utf8_broken = error.error_len().is_some();
+            }
+        }
+    }
+
     /// Makes `n` unread bytes available if the text has them; returns how many there are.
     fn ensure(&mut self, n: usize) -> Result<usize, StreamError> {
         while self.end - self.pos < n && self.fill()? {}
@@ -215,6 +262,7 @@ impl<R: Read> JsonStream<R> {
             self.counted = 0;
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
+            self.valid_to = self.valid_to.saturating_sub(self.pos);
             self.pos = 0;
         }
         if self.end == self.buf.len() || self.buf.len() < CHUNK {
@@ -228,6 +276,7 @@ impl<R: Read> JsonStream<R> {
                 }
                 Ok(n) => {
                     self.end += n;
+                    self.check_utf8();
                     return Ok(true);
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
