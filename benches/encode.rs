@@ -1,9 +1,9 @@
 //! Throughput per stage: `cargo bench --bench encode`. Parsing alone (`parse_only`), the
-//! normalisation rules (`metric_key`, `dimension_value`, `format_number`), encoding alone
-//! (`encode_only`), both as one thread does them (`json_to_lines`), and the whole streaming
-//! pipeline of a dry run (`pipeline_dry_run`: reader and encoder threads, the hand-off of
-//! chunks and batches between them and the main thread); the hand-off costs what
-//! `pipeline_dry_run` takes beyond `json_to_lines`.
+//! normalisation rules (`metric_key`, `dimension_key`, `dimension_value`, `format_number`),
+//! encoding alone (`encode_only`), both as one thread does them (`json_to_lines`), the hand-off
+//! of metrics in chunks from the reading to the encoding thread (`handoff`), and the whole
+//! streaming pipeline of a dry run (`pipeline_dry_run`: reader and encoder threads, the hand-off
+//! of chunks and batches between them and the main thread).
 
 use keptn_dt_metrics::encode::EncodeSettings;
 use keptn_dt_metrics::encode::LineEncoder;
@@ -181,6 +181,47 @@ fn encode_only(bencher: divan::Bencher, n: usize) {
 #[divan::bench]
 fn metric_key() -> Option<String> {
     normalize::classic_metric_key(divan::black_box("keptn.load test.Response-Time (p95)"))
+}
+
+#[divan::bench]
+fn dimension_key() -> Option<String> {
+    normalize::dimension_key(divan::black_box("Keptn.Project-Name"))
+}
+
+/// The hand-off between the reading and the encoding thread: each metric written into the
+/// reader's reused one (as the JSON reader does), moved into a chunk, the chunk sent to a
+/// thread that replays it into a sink and sends it back.
+#[divan::bench(args = SIZES)]
+fn handoff(bencher: divan::Bencher, n: usize) {
+    use keptn_dt_metrics::pipeline::chunk::{Filler, CHUNKS};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::{mpsc, Arc};
+
+    let mut kept = Keep::default();
+    read(document(n).leak(), &mut kept);
+    bencher
+        .counter(divan::counter::ItemsCount::new(n))
+        .bench(|| {
+            let (full, filled) = mpsc::sync_channel(CHUNKS);
+            let (give_back, empty) = mpsc::channel();
+            let stop = Arc::new(AtomicBool::new(false));
+            let mut filler = Filler::new(full, empty, &give_back, stop);
+            let encoder = std::thread::spawn(move || {
+                let mut count = Count::default();
+                while let Ok(mut chunk) = filled.recv() {
+                    chunk.replay(&mut count);
+                    let _ = give_back.send(chunk);
+                }
+                count.0
+            });
+            let mut metric = kept.0[0].clone();
+            for read in &kept.0 {
+                metric.clone_from(read);
+                filler.metric_moved(&mut metric);
+            }
+            filler.finish();
+            encoder.join().unwrap()
+        });
 }
 
 #[divan::bench]

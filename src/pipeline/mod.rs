@@ -21,7 +21,8 @@ use crate::send::http;
 
 mod account;
 pub use account::Halt;
-mod chunk;
+/// Public for the hand-off benchmark (`benches/encode.rs`).
+pub mod chunk;
 mod deliver;
 mod events;
 mod produce;
