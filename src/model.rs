@@ -163,10 +163,27 @@ pub struct Buckets {
 
 /// Where something came from, as the user would look for it: `metrics.json $[2]`,
 /// `lines.txt:7`, `--metric #1`. The input's name is shared, so an origin is cheap to copy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Origin {
     pub input: Arc<str>,
     pub at: Position,
+}
+
+impl Clone for Origin {
+    fn clone(&self) -> Origin {
+        Origin {
+            input: Arc::clone(&self.input),
+            at: self.at.clone(),
+        }
+    }
+
+    /// Keeps the name when it is the same one: no count shared between threads is touched.
+    fn clone_from(&mut self, source: &Origin) {
+        if !Arc::ptr_eq(&self.input, &source.input) {
+            self.input = Arc::clone(&source.input);
+        }
+        self.at.clone_from(&source.at);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

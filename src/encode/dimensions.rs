@@ -135,6 +135,67 @@ impl LineEncoder {
     }
 }
 
+/// The default and the run's dimensions as they stand around a line's own when no own key is
+/// one of theirs: the default ones first (a run's value in place of a default one of the same
+/// key), then the run's other ones, each written out as `,key=value`.
+#[derive(Debug, Default)]
+pub(super) struct Layers {
+    before: String,
+    after: String,
+    keys: Vec<String>,
+}
+
+impl Layers {
+    pub(super) fn new(default: &Dimensions, context: &Dimensions) -> Layers {
+        let mut layers = Layers::default();
+        let merged = default
+            .iter()
+            .map(|(k, v)| (k, v, Layer::Default))
+            .chain(context.iter().map(|(k, v)| (k, v, Layer::Context)));
+        let merged = crate::model::merge_pairs(merged.map(|(k, v, layer)| (k, (v, layer))));
+        for (key, (value, layer)) in merged {
+            let run_only = layer == Layer::Context && !default.iter().any(|(k, _)| k == key);
+            let part = match run_only {
+                true => &mut layers.after,
+                false => &mut layers.before,
+            };
+            part.push(',');
+            part.push_str(key);
+            part.push('=');
+            part.push_str(value);
+            layers.keys.push(key.clone());
+        }
+        layers
+    }
+}
+
+impl LineEncoder {
+    /// Writes the line's dimensions when none of its own keys is a default or a run's key and
+    /// they are not too many: the layers as written once, the own ones between them. False
+    /// (nothing written) otherwise: the merge decides.
+    pub(super) fn write_apart_from_layers(&self, out: &mut String) -> bool {
+        let layers = &self.layers;
+        let apart = layers.keys.len() + self.own.len() <= MAX_DIMENSIONS
+            && self.own.iter().all(|(k, _, _)| {
+                !layers
+                    .keys
+                    .iter()
+                    .any(|key| *key == self.own_text[k.clone()])
+            });
+        if apart {
+            out.push_str(&layers.before);
+            for (key, value, _) in &self.own {
+                out.push(',');
+                out.push_str(&self.own_text[key.clone()]);
+                out.push('=');
+                out.push_str(&self.own_text[value.clone()]);
+            }
+            out.push_str(&layers.after);
+        }
+        apart
+    }
+}
+
 /// Dimensions given once for the run, normalised and escaped; a later key wins in its first
 /// place.
 pub(super) fn normalized_dimensions(raw: &[(String, String)]) -> Dimensions {
@@ -143,4 +204,59 @@ pub(super) fn normalized_dimensions(raw: &[(String, String)]) -> Dimensions {
         Some((normalize::dimension_key(key)?, value)).filter(|(_, v)| !v.is_empty())
     });
     crate::model::merge_pairs(normalized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::EncodeSettings;
+    use crate::model::{Origin, Value};
+
+    proptest::proptest! {
+        /// Lines whose own keys are none of the layers' take the layers as written once; the
+        /// result is what the merge makes of them, whichever keys the lines have.
+        #[test]
+        fn layers_written_once_are_what_the_merge_writes(
+            own in proptest::collection::vec(
+                (proptest::sample::select(vec!["team", "Region", "keptn_project", "ci_platform", "b", "env"]), "[a-z ,=]{0,4}"),
+                0..6,
+            ),
+            default in proptest::collection::vec(
+                (proptest::sample::select(vec!["team", "env", "keptn_stage"]), "[a-z]{1,3}"),
+                0..3,
+            ),
+        ) {
+            let settings = EncodeSettings {
+                key_prefix: "keptn".into(),
+                default_dimensions: default.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+                static_dimensions: vec![
+                    ("keptn_project".into(), "shop".into()),
+                    ("keptn_stage".into(), "dev".into()),
+                    ("ci_platform".into(), "keptn".into()),
+                ],
+                resource_attributes: vec![],
+            };
+            let metric = Metric {
+                key: "m".into(),
+                prefixed: true,
+                dimensions: own.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+                value: Value::Gauge(1.0),
+                timestamp: None,
+                origin: Origin::whole("t"),
+            };
+            let mut encoder = LineEncoder::new(&settings);
+            let mut warnings = Capped::default();
+            encoder.own_dimensions(&metric, &mut warnings).unwrap();
+            let mut written = String::new();
+            let apart = encoder.write_apart_from_layers(&mut written);
+            let mut merged = Merged::new();
+            encoder.merge(&metric, &mut warnings, &mut merged).unwrap();
+            let by_merge: String = merged.iter().map(|(k, v, _)| format!(",{k}={v}")).collect();
+            if apart {
+                proptest::prop_assert_eq!(written, by_merge);
+            } else {
+                proptest::prop_assert!(written.is_empty());
+            }
+        }
+    }
 }

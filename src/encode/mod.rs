@@ -44,14 +44,20 @@ pub struct LineEncoder {
     written: String,
     own_text: String,
     own: Vec<(std::ops::Range<usize>, std::ops::Range<usize>, usize)>,
+    /// The default and the run's dimensions merged and written out once, for the lines whose
+    /// own keys are none of theirs (most): see [`dimensions::Layers`].
+    layers: dimensions::Layers,
 }
 
 impl LineEncoder {
     pub fn new(settings: &EncodeSettings) -> LineEncoder {
+        let default_dimensions = normalized_dimensions(&settings.default_dimensions);
+        let context_dimensions = normalized_dimensions(&settings.static_dimensions);
         LineEncoder {
             key_prefix: settings.key_prefix.clone(),
-            default_dimensions: normalized_dimensions(&settings.default_dimensions),
-            context_dimensions: normalized_dimensions(&settings.static_dimensions),
+            layers: dimensions::Layers::new(&default_dimensions, &context_dimensions),
+            default_dimensions,
+            context_dimensions,
             metadata_sent: Vec::new(),
             written: String::new(),
             own_text: String::new(),
@@ -111,14 +117,16 @@ impl LineEncoder {
         };
         self.own_dimensions(metric, warnings)
             .map_err(|_| too_many())?;
-        let mut merged = dimensions::Merged::new();
-        self.merge(metric, warnings, &mut merged)
-            .map_err(|_| too_many())?;
-        for &(key, value, _) in &merged {
-            out.push(',');
-            out.push_str(key);
-            out.push('=');
-            out.push_str(value);
+        if !self.write_apart_from_layers(out) {
+            let mut merged = dimensions::Merged::new();
+            self.merge(metric, warnings, &mut merged)
+                .map_err(|_| too_many())?;
+            for &(key, value, _) in &merged {
+                out.push(',');
+                out.push_str(key);
+                out.push('=');
+                out.push_str(value);
+            }
         }
         out.push(' ');
         write_payload(&metric.value, out)?;

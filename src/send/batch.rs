@@ -1,9 +1,11 @@
 //! Lines packed into requests within the protocol's limits, each line written straight into the
 //! body it goes out in, with where it came from, so that Dynatrace's answer maps back to it.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
-use crate::model::Origin;
+use crate::model::{Origin, Position};
 
 /// Every official client splits here (the OneAgent endpoint's hard limit).
 pub const MAX_LINES_PER_REQUEST: usize = 1_000;
@@ -22,7 +24,58 @@ pub struct LineBatch {
     /// UTF-8: lines are written as `str` and the body is cut only where a line starts.
     body: Bytes,
     starts: Vec<usize>,
-    origins: Vec<Origin>,
+    origins: Origins,
+}
+
+/// Where each line of a batch came from: its place, and its input's name once per run of
+/// lines from the same input (a count shared between threads is not touched per line).
+#[derive(Debug, Default)]
+struct Origins {
+    positions: Vec<Position>,
+    /// The index of the first line of each run, and the run's input.
+    inputs: Vec<(usize, Arc<str>)>,
+}
+
+impl Origins {
+    fn with_capacity(lines: usize) -> Origins {
+        Origins {
+            positions: Vec::with_capacity(lines),
+            inputs: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, origin: &Origin) {
+        let same = self
+            .inputs
+            .last()
+            .is_some_and(|(_, input)| Arc::ptr_eq(input, &origin.input));
+        if !same {
+            let index = self.positions.len();
+            self.inputs.push((index, Arc::clone(&origin.input)));
+        }
+        self.positions.push(origin.at.clone());
+    }
+
+    fn get(&self, i: usize) -> Option<Origin> {
+        let at = self.positions.get(i)?.clone();
+        let run = self.inputs.partition_point(|(first, _)| *first <= i);
+        let input = Arc::clone(&self.inputs[run.checked_sub(1)?].1);
+        Some(Origin { input, at })
+    }
+
+    /// The origins of lines `middle..`, taken off these.
+    fn split_off(&mut self, middle: usize) -> Origins {
+        let positions = self.positions.split_off(middle);
+        let run = self.inputs.partition_point(|(first, _)| *first <= middle);
+        // The run that holds line `middle` and those after it, counted from `middle`.
+        let inputs = self.inputs[run.saturating_sub(1)..]
+            .iter()
+            .map(|(first, input)| (first.saturating_sub(middle), Arc::clone(input)))
+            .collect();
+        let kept = self.inputs.partition_point(|(first, _)| *first < middle);
+        self.inputs.truncate(kept);
+        Origins { positions, inputs }
+    }
 }
 
 impl LineBatch {
@@ -35,11 +88,11 @@ impl LineBatch {
     }
 
     /// The `i`-th line (0-based) without its newline, and its origin.
-    pub fn line(&self, i: usize) -> Option<(&str, &Origin)> {
+    pub fn line(&self, i: usize) -> Option<(&str, Origin)> {
         let start = *self.starts.get(i)?;
         let end = self.starts.get(i + 1).copied().unwrap_or(self.body.len()) - 1;
         let text = std::str::from_utf8(&self.body[start..end]).expect("lines are written as str");
-        Some((text, &self.origins[i]))
+        Some((text, self.origins.get(i)?))
     }
 
     /// The body as sent: the lines, each ending in a newline.
@@ -93,7 +146,7 @@ pub struct Batcher {
     /// The batch being filled.
     body: String,
     starts: Vec<usize>,
-    origins: Vec<Origin>,
+    origins: Origins,
     /// Its first line's position among all lines of the run.
     first: usize,
     lines: usize,
@@ -132,7 +185,7 @@ impl Batcher {
         });
         self.starts.push(self.body.len() + 1 - size);
         self.body.push('\n');
-        self.origins.push(origin.clone());
+        self.origins.push(origin);
         self.lines += 1;
         Ok(done)
     }
@@ -155,7 +208,7 @@ impl Batcher {
             halvings: 0,
             body: Bytes::from(std::mem::replace(&mut self.body, body)),
             starts: std::mem::replace(&mut self.starts, Vec::with_capacity(lines)),
-            origins: std::mem::replace(&mut self.origins, Vec::with_capacity(lines)),
+            origins: std::mem::replace(&mut self.origins, Origins::with_capacity(lines)),
         };
         self.first = self.lines;
         batch
@@ -209,5 +262,34 @@ mod tests {
             (1, "b 2\nc 3\n".as_bytes())
         );
         assert_eq!(second.line(1).unwrap().1.to_string(), "in:3");
+    }
+
+    #[test]
+    fn lines_keep_their_inputs_across_runs_and_halves() {
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a.json"), Arc::from("b.txt"));
+        let inputs = [&a, &a, &b, &b, &b, &a, &b];
+        let origins = || {
+            let mut origins = Origins::default();
+            for (i, input) in inputs.iter().enumerate() {
+                origins.push(&Origin::new(input, Position::Line(i as u64 + 1)));
+            }
+            origins
+        };
+        let shown = |origins: &Origins| -> Vec<String> {
+            let shown = (0..).map_while(|i| origins.get(i));
+            shown.map(|origin| origin.to_string()).collect()
+        };
+        let all = shown(&origins());
+        assert_eq!(
+            all,
+            ["a.json:1", "a.json:2", "b.txt:3", "b.txt:4", "b.txt:5", "a.json:6", "b.txt:7"]
+        );
+        assert_eq!(origins().inputs.len(), 4, "one name per run");
+        for cut in 1..inputs.len() {
+            let mut first = origins();
+            let second = first.split_off(cut);
+            let halves = [shown(&first), shown(&second)].concat();
+            assert_eq!(halves, all, "cut before line {}", cut + 1);
+        }
     }
 }

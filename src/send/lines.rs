@@ -169,7 +169,7 @@ impl LinesDelivery {
             self.invalid_lines.push_with(|| InvalidLine {
                 line: batch.first + line,
                 error: shown(named.text.as_deref().unwrap_or("no reason given")),
-                origin: Some(origin.clone()),
+                origin: Some(origin),
                 text: text.to_owned(),
             });
         }
@@ -197,6 +197,9 @@ impl LinesDelivery {
                 let origin = sent(line).map(|(_, origin)| origin);
                 (batch.first + line, origin)
             });
+            let located = located
+                .as_ref()
+                .map(|(line, origin)| (*line, origin.as_ref()));
             self.warn(located, || text);
         }
     }

@@ -26,6 +26,7 @@ pub fn read(name: &Arc<str>, reader: impl Read, sink: &mut dyn Sink) {
         name,
         stream: JsonStream::new(reader),
         shared: Vec::new(),
+        origin: Origin::whole(Arc::clone(name)),
         entries_seen: false,
         metric: Metric {
             key: String::new(),
@@ -96,6 +97,8 @@ struct Document<'a, R> {
     stream: JsonStream<R>,
     /// The document's `dimensions`, under every entry's own.
     shared: Vec<(String, String)>,
+    /// The entry being read's, reused.
+    origin: Origin,
     entries_seen: bool,
     /// Reused for every metric entry.
     metric: Metric,
@@ -180,14 +183,14 @@ impl<R: Read> Document<'_, R> {
                 _ if index == 0 => {}
                 _ => return Err(self.unexpected("`,` or `]` after an entry")),
             }
-            let origin = Origin::new(self.name, Position::Entry { path, index });
+            self.origin.at = Position::Entry { path, index };
             self.entries_seen = true;
-            let (shared, metric) = (&self.shared, &mut self.metric);
+            let (shared, metric, origin) = (&self.shared, &mut self.metric, &self.origin);
             if path == "$.histograms" {
                 self.stream
                     .value(|raw| match json_histogram(raw, shared, origin.clone()) {
                         Ok(histogram) => sink.histogram(histogram),
-                        Err(problem) => sink.histogram_refused(problem.at(&origin)),
+                        Err(problem) => sink.histogram_refused(problem.at(origin)),
                     })?;
             } else {
                 self.stream.parse_with(|unread, eof| {
@@ -196,7 +199,7 @@ impl<R: Read> Document<'_, R> {
                         Parsed::More => return Parsed::More,
                         Parsed::Failed(error) => return Parsed::Failed(error),
                     };
-                    let read = read.and_then(|entry| json_metric(entry, shared, &origin, metric));
+                    let read = read.and_then(|entry| json_metric(entry, shared, origin, metric));
                     match read {
                         Ok(metadata) => {
                             if let Some(metadata) = metadata {
@@ -204,7 +207,7 @@ impl<R: Read> Document<'_, R> {
                             }
                             sink.metric_moved(metric);
                         }
-                        Err(problem) => sink.refused(problem.at(&origin)),
+                        Err(problem) => sink.refused(problem.at(origin)),
                     }
                     Parsed::Done((), taken)
                 })?;
