@@ -23,15 +23,17 @@ pub struct Chunk {
     filled: usize,
 }
 
+/// Small, so that the metrics' items, by far the most, cost little to push: the rarer items
+/// are boxed.
 enum Item {
     /// The next metric slot.
     Metric,
-    Metadata(Metadata),
-    Histogram(Histogram),
-    Refused(Refusal),
-    HistogramRefused(Refusal),
-    Warning(Warning),
-    Records(RecordCount),
+    Metadata(Box<Metadata>),
+    Histogram(Box<Histogram>),
+    Refused(Box<Refusal>),
+    HistogramRefused(Box<Refusal>),
+    Warning(Box<Warning>),
+    Records(Box<RecordCount>),
 }
 
 impl Chunk {
@@ -42,11 +44,11 @@ impl Chunk {
             match item {
                 Item::Metric => sink.metric(metrics.next().expect("a slot per metric item")),
                 Item::Metadata(metadata) => sink.metadata(&metadata),
-                Item::Histogram(histogram) => sink.histogram(histogram),
-                Item::Refused(refusal) => sink.refused(refusal),
-                Item::HistogramRefused(refusal) => sink.histogram_refused(refusal),
-                Item::Warning(warning) => sink.warning(warning),
-                Item::Records(count) => sink.records(count),
+                Item::Histogram(histogram) => sink.histogram(*histogram),
+                Item::Refused(refusal) => sink.refused(*refusal),
+                Item::HistogramRefused(refusal) => sink.histogram_refused(*refusal),
+                Item::Warning(warning) => sink.warning(*warning),
+                Item::Records(count) => sink.records(*count),
             }
         }
         self.filled = 0;
@@ -139,27 +141,27 @@ impl Sink for Filler {
     }
 
     fn metadata(&mut self, metadata: &Metadata) {
-        self.push(Item::Metadata(metadata.clone()));
+        self.push(Item::Metadata(Box::new(metadata.clone())));
     }
 
     fn histogram(&mut self, histogram: Histogram) {
-        self.push(Item::Histogram(histogram));
+        self.push(Item::Histogram(Box::new(histogram)));
     }
 
     fn refused(&mut self, refusal: Refusal) {
-        self.push(Item::Refused(refusal));
+        self.push(Item::Refused(Box::new(refusal)));
     }
 
     fn histogram_refused(&mut self, refusal: Refusal) {
-        self.push(Item::HistogramRefused(refusal));
+        self.push(Item::HistogramRefused(Box::new(refusal)));
     }
 
     fn warning(&mut self, warning: Warning) {
-        self.push(Item::Warning(warning));
+        self.push(Item::Warning(Box::new(warning)));
     }
 
     fn records(&mut self, count: RecordCount) {
-        self.push(Item::Records(count));
+        self.push(Item::Records(Box::new(count)));
     }
 
     fn stopped(&self) -> bool {
@@ -177,6 +179,11 @@ mod tests {
     use crate::model::{Origin, Value};
     use crate::sink::Collected;
     use std::sync::mpsc;
+
+    #[test]
+    fn an_item_is_two_words_at_most() {
+        assert!(std::mem::size_of::<Item>() <= 16);
+    }
 
     #[test]
     fn chunks_replay_every_item_in_the_order_read() {
