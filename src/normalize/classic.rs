@@ -124,23 +124,32 @@ pub fn write_dimension_value(raw: &str, out: &mut String) -> bool {
         return false;
     }
     let start = out.len();
+    let head = truncate_chars(raw, DIMENSION_VALUE_MAX_CHARS);
+    let mut cut = head.len() < raw.len();
+    // Runs of characters kept as they are go out whole.
     let mut in_control_run = false;
-    let mut chars = raw.chars();
-    for c in chars.by_ref().take(DIMENSION_VALUE_MAX_CHARS) {
-        if is_unicode_other(c) {
+    let mut kept_from = 0;
+    for (i, c) in head.char_indices() {
+        let escaped = matches!(c, '\\' | '"' | ',' | '=' | ' ');
+        let other = !escaped && is_unicode_other(c);
+        if !escaped && !other {
+            in_control_run = false;
+            continue;
+        }
+        out.push_str(&head[kept_from..i]);
+        kept_from = i + c.len_utf8();
+        if other {
             if !in_control_run {
                 out.push('_');
             }
             in_control_run = true;
-            continue;
-        }
-        in_control_run = false;
-        if matches!(c, '\\' | '"' | ',' | '=' | ' ') {
+        } else {
+            in_control_run = false;
             out.push('\\');
+            out.push(c);
         }
-        out.push(c);
     }
-    let mut cut = chars.next().is_some();
+    out.push_str(&head[kept_from..]);
     let end = start + truncate_chars(&out[start..], DIMENSION_VALUE_MAX_CHARS).len();
     cut |= end < out.len();
     out.truncate(end);
@@ -220,6 +229,9 @@ fn is_unicode_other(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_control();
     }
+    if COMMON_LETTERS.iter().any(|range| range.contains(&c)) {
+        return false;
+    }
     matches!(
         get_general_category(c),
         GeneralCategory::Control
@@ -229,6 +241,18 @@ fn is_unicode_other(c: char) -> bool {
             | GeneralCategory::Unassigned
     )
 }
+
+/// Blocks whose every character is an assigned letter (Latin-1's and Latin Extended letters,
+/// Hiragana, Katakana, CJK ideographs, Hangul syllables): no table lookup for the most common
+/// characters of non-English names. A test checks each against the table.
+const COMMON_LETTERS: [std::ops::RangeInclusive<char>; 6] = [
+    '\u{C0}'..='\u{D6}',
+    '\u{D8}'..='\u{F6}',
+    '\u{3041}'..='\u{3096}',
+    '\u{30A1}'..='\u{30FA}',
+    '\u{4E00}'..='\u{9FFF}',
+    '\u{AC00}'..='\u{D7A3}',
+];
 
 /// Python's `str.isspace`, which the reference implementation uses: Rust's whitespace plus the
 /// ASCII information separators.
@@ -295,6 +319,24 @@ mod tests {
             let kept = write_metric_key(&raw, &mut fast);
             proptest::prop_assert_eq!(kept, write_metric_key_by_rules(&raw, &mut by_rules));
             proptest::prop_assert_eq!(&fast, &by_rules);
+        }
+    }
+
+    #[test]
+    fn common_letters_are_letters_in_the_table() {
+        for c in COMMON_LETTERS.iter().flat_map(|range| range.clone()) {
+            let category = get_general_category(c);
+            assert!(
+                !matches!(
+                    category,
+                    GeneralCategory::Control
+                        | GeneralCategory::Format
+                        | GeneralCategory::Surrogate
+                        | GeneralCategory::PrivateUse
+                        | GeneralCategory::Unassigned
+                ),
+                "{c:?} is {category:?}"
+            );
         }
     }
 
