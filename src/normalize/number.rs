@@ -20,9 +20,10 @@ pub fn write_number(value: f64, out: &mut String) -> bool {
         out.push('0');
     } else if (1e-4..=1e15).contains(&magnitude) {
         if value.fract() == 0.0 {
-            let _ = write!(out, "{}", value as i64);
+            out.push_str(itoa::Buffer::new().format(value as i64));
         } else {
-            // Display is the shortest representation that round-trips, without an exponent.
+            // Display is the shortest representation that round-trips, without an exponent
+            // (ryu's is as short, but not always the same last digit).
             let _ = write!(out, "{value}");
         }
     } else {
@@ -46,6 +47,15 @@ pub fn write_number(value: f64, out: &mut String) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn whole_numbers_are_written_as_integers(value in -1_000_000_000_000_000i64..=1_000_000_000_000_000) {
+            let mut written = String::new();
+            proptest::prop_assert!(write_number(value as f64, &mut written));
+            proptest::prop_assert_eq!(written, (value as f64 as i64).to_string());
+        }
+    }
 
     #[test]
     fn numbers() {
