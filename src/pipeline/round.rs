@@ -22,6 +22,8 @@ use crate::send::pool::{Endpoints, Pool};
 /// Inputs up to this size (files and `--metric` values, no stdin) are read and encoded before
 /// delivery starts, without threads: a one-shot run starts none it does not need.
 const SMALL_INPUT: u64 = 256 << 10;
+/// Payloads the producer may hold before the whole-file check has passed.
+const EARLY_PAYLOADS: usize = 8;
 
 impl Pipeline<'_> {
     /// Reads, encodes and sends once, streaming: a producer thread reads and encodes while this
@@ -47,7 +49,10 @@ impl Pipeline<'_> {
         // Payloads the producer may hand on before the deliverer has taken them off its hands.
         let held = config.concurrency + 2;
         let (tokens, tokens_in) = mpsc::sync_channel::<()>(held);
-        for _ in 0..held {
+        // While the whole-file check runs nothing goes out: the producer may run only a little
+        // ahead of it, so that memory stays as it is when sending.
+        let early = if small { held } else { held.min(EARLY_PAYLOADS) };
+        for _ in 0..early {
             let _ = tokens.send(());
         }
         let producer = Producer::new(produce::Setup {
@@ -70,6 +75,9 @@ impl Pipeline<'_> {
             if let Err(error) = checks.map_or(Ok(()), input::WholeChecks::run) {
                 self.stop.store(true, Ordering::SeqCst);
                 return Err(error);
+            }
+            for _ in early..held {
+                let _ = tokens.send(());
             }
         }
         let deliverer = Deliverer {
