@@ -22,8 +22,10 @@ use crate::send::pool::{Endpoints, Pool};
 /// Inputs up to this size (files and `--metric` values, no stdin) are read and encoded before
 /// delivery starts, without threads: a one-shot run starts none it does not need.
 const SMALL_INPUT: u64 = 256 << 10;
-/// Payloads the producer may hold before the whole-file check has passed.
-const EARLY_PAYLOADS: usize = 8;
+/// Payloads the producer may hold before the whole-file check has passed: enough to keep
+/// reading and encoding while it runs on 200,000 metrics (176 ms against 189 ms with 8), few
+/// enough to keep memory flat (a 1M send peaks at 35 MiB against 30 with 8, 45 with 66).
+const EARLY_PAYLOADS: usize = 32;
 
 impl Pipeline<'_> {
     /// Reads, encodes and sends once, streaming: a producer thread reads and encodes while this
