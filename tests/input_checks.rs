@@ -107,6 +107,36 @@ fn a_file_that_is_not_well_formed_json_sends_nothing_and_stdin_still_streams() {
     assert_eq!(server.requests_to(INGEST_PATH).len(), 1);
 }
 
+/// A file over the size read before delivery starts is read and encoded while it is checked:
+/// broken at its very end, it still sends and prints nothing, however far reading got.
+#[test]
+fn a_large_file_broken_at_its_end_sends_and_prints_nothing() {
+    let dir = Workdir::new("large-broken");
+    let entries: Vec<String> = (0..40_000)
+        .map(|i| format!("{{\"name\": \"m{}\", \"value\": {i}}}", i % 7))
+        .collect();
+    let text = format!("[{}\n", entries.join(",\n"));
+    assert!(text.len() > 256 << 10, "over the inline size");
+    dir.write("big.json", &text);
+    let server = FakeDynatrace::accepting();
+    let out = dir
+        .cli()
+        .credentials(server.url(), TOKEN)
+        .args(["--input", "big.json"])
+        .run();
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("big.json is not well-formed JSON at line 40001 column 1: expected `,` or the end of the list"),
+        "{}",
+        out.stderr
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+    let out = dir.cli().args(["--dry-run", "--input", "big.json"]).run();
+    out.expect_code(2);
+    assert_eq!(out.stdout, "", "no line printed");
+}
+
 #[test]
 fn a_load_tests_results_given_to_input_are_sent_to_results() {
     let dir = Workdir::new("results-to-input");

@@ -53,7 +53,11 @@ impl Pipeline<'_> {
         let (tokens, tokens_in) = mpsc::sync_channel::<()>(held);
         // While the whole-file check runs nothing goes out: the producer may run only a little
         // ahead of it, so that memory stays as it is when sending.
-        let early = if small { held } else { held.min(EARLY_PAYLOADS) };
+        let early = if small {
+            held
+        } else {
+            held.min(EARLY_PAYLOADS)
+        };
         for _ in 0..early {
             let _ = tokens.send(());
         }
