@@ -40,11 +40,10 @@ impl Pipeline<'_> {
         stderr: &mut dyn Write,
     ) -> Result<Report> {
         let config = self.config;
-        let (opened, checks) = input::open(&config.sources, stdin, now_ms)?;
+        let (opened, mut checks) = input::open(&config.sources, stdin, now_ms)?;
         let small = input::small(&config.sources, SMALL_INPUT);
-        let mut checks = Some(checks);
         if small {
-            checks.take().map(input::WholeChecks::run).transpose()?;
+            std::mem::take(&mut checks).run()?;
         }
         let findings = Arc::new(Mutex::new(Findings::new(config.report_limit)));
         let (events, events_in) = mpsc::channel::<Event>();
@@ -53,11 +52,7 @@ impl Pipeline<'_> {
         let (tokens, tokens_in) = mpsc::sync_channel::<()>(held);
         // While the whole-file check runs nothing goes out: the producer may run only a little
         // ahead of it, so that memory stays as it is when sending.
-        let early = if small {
-            held
-        } else {
-            held.min(EARLY_PAYLOADS)
-        };
+        let early = held.min(EARLY_PAYLOADS);
         for _ in 0..early {
             let _ = tokens.send(());
         }
@@ -78,7 +73,7 @@ impl Pipeline<'_> {
             read::streaming(opened, producer, &self.stop);
             // Meanwhile, on this thread: the reader and encoder run ahead only as far as the
             // payloads they may hold, and nothing is printed or sent before the check passes.
-            if let Err(error) = checks.map_or(Ok(()), input::WholeChecks::run) {
+            if let Err(error) = checks.run() {
                 self.stop.store(true, Ordering::SeqCst);
                 return Err(error);
             }
