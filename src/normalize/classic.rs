@@ -22,7 +22,7 @@ pub fn write_metric_key(raw: &str, out: &mut String) -> bool {
     if raw.len() <= METRIC_KEY_MAX_CHARS
         && valid_sections(
             raw.bytes(),
-            |b| b.is_ascii_alphabetic() || b == b'_',
+            is_metric_key_first_start_byte,
             |b| b.is_ascii_alphanumeric() || b == b'_',
             is_metric_key_char,
         )
@@ -41,14 +41,48 @@ fn write_metric_key_by_rules(raw: &str, out: &mut String) -> bool {
     if first.chars().all(is_python_whitespace) {
         return false;
     }
-    let first_start = |c: char| c.is_ascii_alphabetic() || c == '_';
-    section(first.chars(), first_start, is_metric_key_char, out);
+    section_runs(first, is_metric_key_first_start, is_metric_key_char, out);
+    write_later_sections(sections, out);
+    true
+}
+
+/// [`write_metric_key`] of `prefix.raw`, where `prefix` is a key that normalising leaves as it
+/// is (see [`is_plain_metric_key`]): only `raw` is normalised.
+pub fn write_prefixed_metric_key(prefix: &str, raw: &str, out: &mut String) -> bool {
+    debug_assert!(is_plain_metric_key(prefix));
+    let room = METRIC_KEY_MAX_CHARS - prefix.len() - 1;
+    out.push_str(prefix);
+    write_later_sections(truncate_chars(raw, room).split('.'), out);
+    true
+}
+
+/// A prefix [`write_prefixed_metric_key`] takes: one that normalising leaves as it is, short
+/// enough to leave room for a name after it.
+pub fn is_plain_metric_key(prefix: &str) -> bool {
+    prefix.len() < METRIC_KEY_MAX_CHARS / 2
+        && valid_sections(
+            prefix.bytes(),
+            is_metric_key_first_start_byte,
+            |b| b.is_ascii_alphanumeric() || b == b'_',
+            is_metric_key_char,
+        )
+}
+
+/// Every later section of a metric key that is not empty, each after a `.`.
+fn write_later_sections<'a>(sections: impl Iterator<Item = &'a str>, out: &mut String) {
     let later_start = |c: char| c.is_ascii_alphanumeric() || c == '_';
     for later in sections.filter(|s| !s.is_empty()) {
         out.push('.');
-        section(later.chars(), later_start, is_metric_key_char, out);
+        section_runs(later, later_start, is_metric_key_char, out);
     }
-    true
+}
+
+fn is_metric_key_first_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_'
+}
+
+fn is_metric_key_first_start_byte(b: u8) -> bool {
+    is_metric_key_first_start(b as char)
 }
 
 /// Normalises a dimension key. `None` means nothing is left and the dimension is dropped.
@@ -216,6 +250,40 @@ fn section(
     }
 }
 
+/// [`section`] of a text: runs of characters that stay go out whole.
+fn section_runs(
+    text: &str,
+    valid_start: impl Fn(char) -> bool,
+    valid_char: impl Fn(char) -> bool,
+    out: &mut String,
+) {
+    let (mut started, mut in_invalid_run) = (false, false);
+    let mut run_from = None;
+    for (i, c) in text.char_indices() {
+        let valid = if started {
+            valid_char(c)
+        } else {
+            valid_start(c)
+        };
+        if valid {
+            started = true;
+            in_invalid_run = false;
+            run_from.get_or_insert(i);
+            continue;
+        }
+        if let Some(from) = run_from.take() {
+            out.push_str(&text[from..i]);
+        }
+        if !in_invalid_run {
+            out.push('_');
+            in_invalid_run = true;
+        }
+    }
+    if let Some(from) = run_from {
+        out.push_str(&text[from..]);
+    }
+}
+
 fn is_metric_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
@@ -338,6 +406,38 @@ mod tests {
                 "{c:?} is {category:?}"
             );
         }
+    }
+
+    proptest::proptest! {
+        /// A section written in runs is the section written character by character; a key
+        /// under a plain prefix is the whole key normalised.
+        #[test]
+        fn runs_and_prefixes_write_what_the_rules_write(
+            text in "[a-zA-Z0-9_ .:/-]{0,8}|[a-zé東 ._-]{0,6}",
+            prefix in proptest::sample::select(vec!["keptn", "keptn.loadtest", "a_b.c-d9"]),
+        ) {
+            let (mut runs, mut chars) = (String::from("x"), String::from("x"));
+            section_runs(&text, is_metric_key_first_start, is_metric_key_char, &mut runs);
+            section(text.chars(), is_metric_key_first_start, is_metric_key_char, &mut chars);
+            proptest::prop_assert_eq!(runs, chars);
+            proptest::prop_assert!(is_plain_metric_key(prefix));
+            let (mut prefixed, mut whole) = (String::new(), String::new());
+            write_prefixed_metric_key(prefix, &text, &mut prefixed);
+            let joined = format!("{prefix}.{text}");
+            proptest::prop_assert!(write_metric_key(&joined, &mut whole));
+            proptest::prop_assert_eq!(prefixed, whole);
+        }
+    }
+
+    #[test]
+    fn long_names_under_a_prefix_are_cut_as_the_whole_key_is() {
+        let name = format!("{}.x", "é".repeat(300));
+        let (mut prefixed, mut whole) = (String::new(), String::new());
+        write_prefixed_metric_key("keptn.loadtest", &name, &mut prefixed);
+        write_metric_key(&format!("keptn.loadtest.{name}"), &mut whole);
+        assert_eq!(prefixed, whole);
+        assert!(!is_plain_metric_key("keptn..x"));
+        assert!(!is_plain_metric_key(&"k".repeat(200)));
     }
 
     #[test]

@@ -13,8 +13,9 @@ mod number;
 
 pub(crate) use classic::truncate_chars;
 pub use classic::{
-    classic_metric_key, dimension_key, dimension_value, write_dimension_key, write_dimension_value,
-    write_metric_key, DIMENSION_KEY_MAX_CHARS, DIMENSION_VALUE_MAX_CHARS, METRIC_KEY_MAX_CHARS,
+    classic_metric_key, dimension_key, dimension_value, is_plain_metric_key, write_dimension_key,
+    write_dimension_value, write_metric_key, write_prefixed_metric_key, DIMENSION_KEY_MAX_CHARS,
+    DIMENSION_VALUE_MAX_CHARS, METRIC_KEY_MAX_CHARS,
 };
 pub use number::{format_number, write_number};
 
@@ -65,7 +66,12 @@ pub fn write_full_metric_key(
     }
     written.push_str(raw);
     let start = out.len();
-    if !write_metric_key(written, out) {
+    let written_ok = if prefixed && !prefix.is_empty() && is_plain_metric_key(prefix) {
+        write_prefixed_metric_key(prefix, raw, out)
+    } else {
+        write_metric_key(written, out)
+    };
+    if !written_ok {
         return Err(Problem::new(
             Code::MetricKeyInvalid,
             format!("metric key `{written}` is invalid: its first section is empty"),
