@@ -4,7 +4,7 @@
 #   docker build -t keptn-dt-metrics .        # compiles in the official Rust image
 #
 # The binary is glibc linked statically: as fast as the dynamic glibc build (a musl build takes
-# 1.7x as long on large inputs: its memcpy and allocator), with no file of the image's needed;
+# 2.5x as long on large inputs: its memcpy and allocator), with no file of the image's needed;
 # it resolves names from /etc/hosts and DNS (resolv.conf), which the engine mounts.
 #
 # The first stage packages a binary that cargo already built on this machine, for engines that

@@ -172,18 +172,7 @@ fn unexpected<R: Read>(stream: &JsonStream<R>, expected: &str) -> StreamError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Hands out at most `n` bytes per read, to cut characters across reads.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.1.min(self.0.len()).min(out.len());
-            out[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
+    use crate::input::json::trickle::Trickle;
 
     fn checked(text: &[u8], trickle: usize) -> Result<(), String> {
         check_whole("m.json", Trickle(text, trickle)).map_err(|e| e.to_string())

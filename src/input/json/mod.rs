@@ -20,6 +20,8 @@ mod entry;
 mod fields;
 mod slice;
 mod stream;
+#[cfg(test)]
+mod trickle;
 
 pub fn read(name: &Arc<str>, reader: impl Read, sink: &mut dyn Sink) {
     let mut document = Document {
@@ -238,19 +240,8 @@ impl<R: Read> Document<'_, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::json::trickle::Trickle;
     use crate::sink::Collected;
-
-    /// Hands out at most `n` bytes per read, cutting characters and entries anywhere.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.1.min(self.0.len()).min(out.len());
-            out[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
 
     fn read_trickled(text: &[u8], trickle: usize) -> Collected {
         let mut collected = Collected::default();

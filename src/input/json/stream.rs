@@ -289,18 +289,7 @@ impl<R: Read> JsonStream<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A reader that hands out at most `n` bytes per read, to split values across chunks.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.1.min(self.0.len()).min(out.len());
-            out[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
+    use crate::input::json::trickle::Trickle;
 
     fn values(text: &str, trickle: usize) -> Vec<String> {
         let mut stream = JsonStream::new(Trickle(text.as_bytes(), trickle));
