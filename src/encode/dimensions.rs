@@ -32,7 +32,7 @@ impl LineEncoder {
         self.own.clear();
         for (i, (raw_key, raw_value)) in metric.dimensions.iter().enumerate() {
             let key_start = self.own_text.len();
-            if !normalize::write_dimension_key(raw_key, &mut self.own_text) {
+            if !self.dimension_keys.write(raw_key, &mut self.own_text) {
                 warnings.push_with(|| Warning {
                     origin: metric.origin.clone(),
                     code: Code::DimensionDropped,

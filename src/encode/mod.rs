@@ -44,6 +44,7 @@ pub struct LineEncoder {
     written: String,
     own_text: String,
     own: Vec<(std::ops::Range<usize>, std::ops::Range<usize>, usize)>,
+    dimension_keys: crate::normalize::DimensionKeyCache,
     /// The default and the run's dimensions merged and written out once, for the lines whose
     /// own keys are none of theirs (most): see [`dimensions::Layers`].
     layers: dimensions::Layers,
@@ -62,6 +63,7 @@ impl LineEncoder {
             written: String::new(),
             own_text: String::new(),
             own: Vec::new(),
+            dimension_keys: Default::default(),
         }
     }
 

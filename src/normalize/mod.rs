@@ -9,6 +9,7 @@ use smallvec::SmallVec;
 use crate::model::{Code, Problem};
 
 mod classic;
+mod key_cache;
 mod number;
 
 pub(crate) use classic::truncate_chars;
@@ -17,6 +18,7 @@ pub use classic::{
     write_dimension_value, write_metric_key, write_prefixed_metric_key, DIMENSION_KEY_MAX_CHARS,
     DIMENSION_VALUE_MAX_CHARS, METRIC_KEY_MAX_CHARS,
 };
+pub use key_cache::DimensionKeyCache;
 pub use number::{format_number, write_number};
 
 pub const MIN_KEY_CHARS: usize = 3;

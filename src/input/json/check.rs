@@ -131,7 +131,7 @@ fn walk<R: Read>(stream: &mut JsonStream<R>, level: Level) -> Result<(), StreamE
         (Some(b'['), Level::Document | Level::Field) => (b']', Level::Entry),
         (Some(b'{'), Level::Document) => (b'}', Level::Field),
         (Some(b'{'), Level::Field) => (b'}', Level::Entry),
-        _ => return stream.value(|_| ()),
+        _ => return stream.skip_value(),
     };
     stream.bump();
     let mut first = true;

@@ -65,6 +65,7 @@ pub(super) fn json_metric(
     shared_dimensions: &[(String, String)],
     origin: &Origin,
     metric: &mut Metric,
+    spare: &mut SparePairs,
 ) -> Result<Option<Metadata>, Problem> {
     let value = value(&entry).map_err(malformed)?;
     let timestamp = entry
@@ -85,6 +86,7 @@ pub(super) fn json_metric(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .chain(entry.dimensions.0.iter().map(|(k, v)| (&**k, &**v))),
+        spare,
     );
     let has_metadata =
         entry.unit.is_some() || entry.description.is_some() || entry.display_name.is_some();
@@ -157,6 +159,7 @@ pub(super) fn json_histogram(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .chain(entry.attributes.0.iter().map(|(k, v)| (&**k, &**v))),
+        &mut SparePairs::default(),
     );
     Ok(Histogram {
         name: entry.name,
@@ -258,25 +261,39 @@ pub(super) fn json_dimensions(raw: &[u8]) -> Result<Vec<(String, String)>, Strin
     set_pairs(
         &mut owned,
         pairs.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
+        &mut SparePairs::default(),
     );
     Ok(owned)
 }
 
+/// Pairs of strings that an entry with fewer dimensions left over, kept for the next entry
+/// with more: their buffers are reused rather than freed and allocated again.
+#[derive(Default)]
+pub(super) struct SparePairs(Vec<(String, String)>);
+
+/// At most this many spare pairs are kept.
+const MAX_SPARE_PAIRS: usize = 64;
+
 /// Sets `pairs` to `items`, a later key taking the value in its first place, reusing the
-/// strings already in `pairs`.
+/// strings already in `pairs` and in `spare`.
 fn set_pairs<'a>(
     pairs: &mut Vec<(String, String)>,
     items: impl Iterator<Item = (&'a str, &'a str)>,
+    spare: &mut SparePairs,
 ) {
     let mut len = 0;
     for (key, value) in items {
-        if let Some(existing) = pairs[..len].iter_mut().find(|(k, _)| k == key) {
+        // Lengths and first bytes first: most keys differ in one or the other.
+        let same_key = |k: &String| {
+            k.len() == key.len() && k.as_bytes().first() == key.as_bytes().first() && k == key
+        };
+        if let Some(existing) = pairs[..len].iter_mut().find(|(k, _)| same_key(k)) {
             existing.1.clear();
             existing.1.push_str(value);
             continue;
         }
         if len == pairs.len() {
-            pairs.push((String::new(), String::new()));
+            pairs.push(spare.0.pop().unwrap_or_default());
         }
         let (k, v) = &mut pairs[len];
         k.clear();
@@ -285,5 +302,8 @@ fn set_pairs<'a>(
         v.push_str(value);
         len += 1;
     }
+    let room = MAX_SPARE_PAIRS.saturating_sub(spare.0.len());
+    let left_over = pairs.len() - len;
+    spare.0.extend(pairs.drain(len..).take(room.min(left_over)));
     pairs.truncate(len);
 }

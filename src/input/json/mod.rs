@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::Sink;
 use crate::model::{Code, Metric, Origin, Position, Refusal, Value};
 pub use check::{check_start, check_whole};
-use entry::{json_dimensions, json_histogram, json_metric, why_not, JsonMetric};
+use entry::{json_dimensions, json_histogram, json_metric, why_not, JsonMetric, SparePairs};
 use slice::{raw_extent, Parsed};
 use stream::{JsonStream, StreamError, Unread};
 
@@ -22,6 +22,7 @@ mod slice;
 mod stream;
 #[cfg(test)]
 mod trickle;
+mod validate;
 
 pub fn read(name: &Arc<str>, reader: impl Read, sink: &mut dyn Sink) {
     let mut document = Document {
@@ -30,6 +31,7 @@ pub fn read(name: &Arc<str>, reader: impl Read, sink: &mut dyn Sink) {
         shared: Vec::new(),
         origin: Origin::whole(Arc::clone(name)),
         entries_seen: false,
+        spare: SparePairs::default(),
         metric: Metric {
             key: String::new(),
             prefixed: true,
@@ -104,6 +106,7 @@ struct Document<'a, R> {
     entries_seen: bool,
     /// Reused for every metric entry.
     metric: Metric,
+    spare: SparePairs,
 }
 
 impl<R: Read> Document<'_, R> {
@@ -188,6 +191,7 @@ impl<R: Read> Document<'_, R> {
             self.origin.at = Position::Entry { path, index };
             self.entries_seen = true;
             let (shared, metric, origin) = (&self.shared, &mut self.metric, &self.origin);
+            let spare = &mut self.spare;
             if path == "$.histograms" {
                 self.stream
                     .value(|raw| match json_histogram(raw, shared, origin.clone()) {
@@ -201,7 +205,8 @@ impl<R: Read> Document<'_, R> {
                         Parsed::More => return Parsed::More,
                         Parsed::Failed(error) => return Parsed::Failed(error),
                     };
-                    let read = read.and_then(|entry| json_metric(entry, shared, origin, metric));
+                    let read =
+                        read.and_then(|entry| json_metric(entry, shared, origin, metric, spare));
                     match read {
                         Ok(metadata) => {
                             if let Some(metadata) = metadata {

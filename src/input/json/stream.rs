@@ -143,6 +143,21 @@ impl<R: Read> JsonStream<R> {
         })
     }
 
+    /// Steps over the next value, which must be well-formed JSON: as [`value`](Self::value)
+    /// does, but without building anything, and (as long as the value lies in the text read
+    /// so far and is well-formed) without serde_json, which then says what is wrong.
+    pub fn skip_value(&mut self) -> Result<(), StreamError> {
+        self.peek()?;
+        // Within the text known to be UTF-8, which JSON must be.
+        match super::validate::value_len(self.text().as_bytes()) {
+            Some(len) => {
+                self.advance(len);
+                Ok(())
+            }
+            None => self.value(|_| ()),
+        }
+    }
+
     /// Hands `parse` the unread text (it starts with the next value) and whether it is all
     /// there is, until `parse` has what it needs: the parsed value and the bytes it took, or a
     /// syntax error. An error at the very end of the text read so far (serde_json calls some
