@@ -61,13 +61,13 @@ struct JsonHistogram<'a> {
 
 /// Turns a metric entry into `metric` (its buffers reused) and returns its metadata, if any.
 pub(super) fn json_metric(
-    entry: JsonMetric,
+    entry: &JsonMetric,
     shared_dimensions: &[(String, String)],
     origin: &Origin,
     metric: &mut Metric,
     spare: &mut SparePairs,
 ) -> Result<Option<Metadata>, Problem> {
-    let value = value(&entry).map_err(malformed)?;
+    let value = value(entry).map_err(malformed)?;
     let timestamp = entry
         .timestamp
         .as_ref()
@@ -91,12 +91,12 @@ pub(super) fn json_metric(
     let has_metadata =
         entry.unit.is_some() || entry.description.is_some() || entry.display_name.is_some();
     Ok(has_metadata.then(|| Metadata {
-        key: entry.name.into_owned(),
+        key: entry.name.to_string(),
         prefixed: true,
         payload_type: value.payload_type(),
-        unit: entry.unit.map(Cow::into_owned),
-        description: entry.description.map(Cow::into_owned),
-        display_name: entry.display_name.map(Cow::into_owned),
+        unit: entry.unit.as_deref().map(str::to_owned),
+        description: entry.description.as_deref().map(str::to_owned),
+        display_name: entry.display_name.as_deref().map(str::to_owned),
         origin: origin.clone(),
     }))
 }

@@ -7,12 +7,11 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use smallvec::SmallVec;
 
 /// An object of string, number or boolean values, in document order; numbers as serde_json
 /// writes them.
 #[derive(Default)]
-pub(super) struct Pairs<'a>(pub(super) SmallVec<[(Cow<'a, str>, Cow<'a, str>); 8]>);
+pub(super) struct Pairs<'a>(pub(super) Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -23,7 +22,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
                 f.write_str("an object of string, number or boolean values")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Pairs<'a>, M::Error> {
-                let mut pairs = SmallVec::new();
+                let mut pairs = Vec::new();
                 // Keys and values are borrowed from the document unless they hold escapes.
                 while let Some(Scalar(key)) = map.next_key::<Scalar<'a>>()? {
                     let value = map.next_value::<Scalar<'a>>().map_err(|e| {

@@ -61,32 +61,35 @@ pub fn read(name: &Arc<str>, reader: impl Read, sink: &mut dyn Sink) {
     }
 }
 
-/// The next metric entry, read straight from the text; an entry that is JSON but not a metric
-/// is the reason why not, with the path to the wrong field. A number out of range (`1e309`) is
-/// well-formed JSON that no metric can hold: that entry is refused, not the rest of the text.
-fn metric_entry(
+/// The next metric entry, read straight from the text and handed to `read`; an entry that is
+/// JSON but not a metric is the reason why not, with the path to the wrong field. A number out
+/// of range (`1e309`) is well-formed JSON that no metric can hold: that entry is refused, not
+/// the rest of the text. (An entry is large: it is handed on where it was read rather than
+/// moved out through the results.)
+fn metric_entry<T>(
     unread: Unread<'_>,
     eof: bool,
-) -> Parsed<Result<JsonMetric<'_>, crate::model::Problem>> {
+    read: impl FnOnce(Result<&JsonMetric, crate::model::Problem>) -> T,
+) -> Parsed<T> {
     // From the text known to be UTF-8 when the entry lies in it (the common case); anything
     // else is read again from the bytes, which say where and why it is not an entry.
     let mut entries = serde_json::Deserializer::from_str(unread.text).into_iter::<JsonMetric>();
-    if let Some(Ok(entry)) = entries.next() {
-        return Parsed::Done(Ok(entry), entries.byte_offset());
+    if let Some(Ok(entry)) = &entries.next() {
+        return Parsed::Done(read(Ok(entry)), entries.byte_offset());
     }
     let slice = unread.bytes;
     let mut entries = serde_json::Deserializer::from_slice(slice).into_iter::<JsonMetric>();
     match entries.next() {
         // An object or a list ends with its closing bracket: nothing can follow that is part of
         // it.
-        Some(Ok(entry)) => Parsed::Done(Ok(entry), entries.byte_offset()),
+        Some(Ok(entry)) => Parsed::Done(read(Ok(&entry)), entries.byte_offset()),
         Some(Err(error)) if error.classify() == serde_json::error::Category::Eof => {
             Parsed::Failed(error)
         }
         // Whether the entry is JSON at all, the bytes it takes tell.
         Some(Err(_)) => match raw_extent(slice, eof) {
             Parsed::Done((start, len), taken) => Parsed::Done(
-                Err(why_not::<JsonMetric>(&slice[start..start + len])),
+                read(Err(why_not::<JsonMetric>(&slice[start..start + len]))),
                 taken,
             ),
             Parsed::More => Parsed::More,
@@ -200,23 +203,19 @@ impl<R: Read> Document<'_, R> {
                     })?;
             } else {
                 self.stream.parse_with(|unread, eof| {
-                    let (read, taken) = match metric_entry(unread, eof) {
-                        Parsed::Done(read, taken) => (read, taken),
-                        Parsed::More => return Parsed::More,
-                        Parsed::Failed(error) => return Parsed::Failed(error),
-                    };
-                    let read =
-                        read.and_then(|entry| json_metric(entry, shared, origin, metric, spare));
-                    match read {
-                        Ok(metadata) => {
-                            if let Some(metadata) = metadata {
-                                sink.metadata(&metadata);
+                    metric_entry(unread, eof, |read| {
+                        let read = read
+                            .and_then(|entry| json_metric(entry, shared, origin, metric, spare));
+                        match read {
+                            Ok(metadata) => {
+                                if let Some(metadata) = metadata {
+                                    sink.metadata(&metadata);
+                                }
+                                sink.metric_moved(metric);
                             }
-                            sink.metric_moved(metric);
+                            Err(problem) => sink.refused(problem.at(origin)),
                         }
-                        Err(problem) => sink.refused(problem.at(origin)),
-                    }
-                    Parsed::Done((), taken)
+                    })
                 })?;
             }
             index += 1;
