@@ -30,9 +30,13 @@ impl LineEncoder {
     ) -> Result<(), TooMany> {
         self.own_text.clear();
         self.own.clear();
+        self.own_text_whole = true;
         for (i, (raw_key, raw_value)) in metric.dimensions.iter().enumerate() {
+            let pair_start = self.own_text.len();
+            self.own_text.push(',');
             let key_start = self.own_text.len();
             if !self.dimension_keys.write(raw_key, &mut self.own_text) {
+                self.own_text.truncate(pair_start);
                 warnings.push_with(|| Warning {
                     origin: metric.origin.clone(),
                     code: Code::DimensionDropped,
@@ -42,8 +46,8 @@ impl LineEncoder {
                 });
                 continue;
             }
-            let value_start = self.own_text.len();
-            let key = &self.own_text[key_start..value_start];
+            let key_end = self.own_text.len();
+            let key = &self.own_text[key_start..key_end];
             let earlier = self
                 .own
                 .iter()
@@ -59,6 +63,8 @@ impl LineEncoder {
                     ),
                 });
             }
+            self.own_text.push('=');
+            let value_start = self.own_text.len();
             let cut = normalize::write_dimension_value(raw_value, &mut self.own_text);
             if cut {
                 warnings.push_with(|| Warning {
@@ -73,14 +79,17 @@ impl LineEncoder {
                 });
             }
             if self.own_text.len() == value_start {
-                self.own_text.truncate(key_start);
+                self.own_text.truncate(pair_start);
                 continue;
             }
             let end = self.own_text.len();
             match earlier {
-                Some(earlier) => self.own[earlier].1 = value_start..end,
+                Some(earlier) => {
+                    self.own[earlier].1 = value_start..end;
+                    self.own_text_whole = false;
+                }
                 None if self.own.len() == MAX_DIMENSIONS => return Err(TooMany),
-                None => self.own.push((key_start..value_start, value_start..end, i)),
+                None => self.own.push((key_start..key_end, value_start..end, i)),
             }
         }
         Ok(())
@@ -177,18 +186,24 @@ impl LineEncoder {
         let layers = &self.layers;
         let apart = layers.keys.len() + self.own.len() <= MAX_DIMENSIONS
             && self.own.iter().all(|(k, _, _)| {
-                !layers
-                    .keys
-                    .iter()
-                    .any(|key| *key == self.own_text[k.clone()])
+                let own = self.own_text[k.clone()].as_bytes();
+                // Lengths and first bytes first: most keys differ in one or the other.
+                !layers.keys.iter().any(|key| {
+                    let key = key.as_bytes();
+                    key.len() == own.len() && key.first() == own.first() && key == own
+                })
             });
         if apart {
             out.push_str(&layers.before);
-            for (key, value, _) in &self.own {
-                out.push(',');
-                out.push_str(&self.own_text[key.clone()]);
-                out.push('=');
-                out.push_str(&self.own_text[value.clone()]);
+            if self.own_text_whole {
+                out.push_str(&self.own_text);
+            } else {
+                for (key, value, _) in &self.own {
+                    out.push(',');
+                    out.push_str(&self.own_text[key.clone()]);
+                    out.push('=');
+                    out.push_str(&self.own_text[value.clone()]);
+                }
             }
             out.push_str(&layers.after);
         }

@@ -40,9 +40,12 @@ pub struct LineEncoder {
     /// Metadata lines sent so far, by key: only the first for a key counts.
     metadata_sent: Vec<(String, String)>,
     /// Reused for every line: the key as written, and the metric's own dimensions normalised
-    /// (`own` holds ranges into `own_text`, and the index of the raw dimension).
+    /// as `,key=value` each (`own` holds the ranges of key and value in `own_text`, and the
+    /// index of the raw dimension).
     written: String,
     own_text: String,
+    /// `own_text` is the own dimensions as they are written: no key was given twice.
+    own_text_whole: bool,
     own: Vec<(std::ops::Range<usize>, std::ops::Range<usize>, usize)>,
     dimension_keys: crate::normalize::DimensionKeyCache,
     /// The default and the run's dimensions merged and written out once, for the lines whose
@@ -62,6 +65,7 @@ impl LineEncoder {
             metadata_sent: Vec::new(),
             written: String::new(),
             own_text: String::new(),
+            own_text_whole: true,
             own: Vec::new(),
             dimension_keys: Default::default(),
         }

@@ -250,37 +250,40 @@ fn section(
     }
 }
 
-/// [`section`] of a text: runs of characters that stay go out whole.
+/// [`section`] of a text, for predicates that hold for ASCII characters only (as a metric key's
+/// do): runs of characters that stay go out whole, and the text is read byte by byte, every
+/// byte of a character beyond ASCII being one that may not stand in a key.
 fn section_runs(
     text: &str,
     valid_start: impl Fn(char) -> bool,
     valid_char: impl Fn(char) -> bool,
     out: &mut String,
 ) {
-    let (mut started, mut in_invalid_run) = (false, false);
-    let mut run_from = None;
-    for (i, c) in text.char_indices() {
-        let valid = if started {
-            valid_char(c)
-        } else {
-            valid_start(c)
+    let bytes = text.as_bytes();
+    let valid_start = |b: u8| b.is_ascii() && valid_start(b as char);
+    let valid_char = |b: u8| b.is_ascii() && valid_char(b as char);
+    let mut started = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let valid_here = |b: u8| match started {
+            true => valid_char(b),
+            false => valid_start(b),
         };
-        if valid {
-            started = true;
-            in_invalid_run = false;
-            run_from.get_or_insert(i);
+        if !valid_here(bytes[i]) {
+            out.push('_');
+            i += 1;
+            while i < bytes.len() && !valid_here(bytes[i]) {
+                i += 1;
+            }
             continue;
         }
-        if let Some(from) = run_from.take() {
-            out.push_str(&text[from..i]);
+        let from = i;
+        started = true;
+        i += 1;
+        while i < bytes.len() && valid_char(bytes[i]) {
+            i += 1;
         }
-        if !in_invalid_run {
-            out.push('_');
-            in_invalid_run = true;
-        }
-    }
-    if let Some(from) = run_from {
-        out.push_str(&text[from..]);
+        out.push_str(&text[from..i]);
     }
 }
 

@@ -71,7 +71,7 @@ proptest::proptest! {
     /// under a plain prefix is the whole key normalised.
     #[test]
     fn runs_and_prefixes_write_what_the_rules_write(
-        text in "[a-zA-Z0-9_ .:/-]{0,8}|[a-zé東 ._-]{0,6}",
+        text in "[a-zA-Z0-9_ .:/-]{0,8}|[a-zé東😀 ._-]{0,6}",
         prefix in proptest::sample::select(vec!["keptn", "keptn.loadtest", "a_b.c-d9"]),
     ) {
         let (mut runs, mut chars) = (String::from("x"), String::from("x"));
