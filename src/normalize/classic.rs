@@ -152,7 +152,7 @@ pub fn write_dimension_value(raw: &str, out: &mut String) -> bool {
     let simple = raw.len() <= DIMENSION_VALUE_MAX_CHARS
         && raw
             .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'\\' | b'"' | b',' | b'='));
+            .all(|b| ASCII_CLASS[usize::from(b)] == Class::Plain);
     if simple {
         out.push_str(raw);
         return false;
@@ -160,19 +160,32 @@ pub fn write_dimension_value(raw: &str, out: &mut String) -> bool {
     let start = out.len();
     let head = truncate_chars(raw, DIMENSION_VALUE_MAX_CHARS);
     let mut cut = head.len() < raw.len();
-    // Runs of characters kept as they are go out whole.
+    // Runs of characters kept as they are go out whole; ASCII is classed byte by byte, other
+    // characters are looked up whole.
+    let bytes = head.as_bytes();
     let mut in_control_run = false;
     let mut kept_from = 0;
-    for (i, c) in head.char_indices() {
-        let escaped = matches!(c, '\\' | '"' | ',' | '=' | ' ');
-        let other = !escaped && is_unicode_other(c);
-        if !escaped && !other {
+    let mut i = 0;
+    while i < bytes.len() {
+        let (class, len) = match bytes[i] {
+            b if b.is_ascii() => (ASCII_CLASS[usize::from(b)], 1),
+            _ => {
+                let c = head[i..].chars().next().expect("a character starts here");
+                let class = match is_unicode_other(c) {
+                    true => Class::Other,
+                    false => Class::Plain,
+                };
+                (class, c.len_utf8())
+            }
+        };
+        if class == Class::Plain {
             in_control_run = false;
+            i += len;
             continue;
         }
         out.push_str(&head[kept_from..i]);
-        kept_from = i + c.len_utf8();
-        if other {
+        kept_from = i + len;
+        if class == Class::Other {
             if !in_control_run {
                 out.push('_');
             }
@@ -180,8 +193,9 @@ pub fn write_dimension_value(raw: &str, out: &mut String) -> bool {
         } else {
             in_control_run = false;
             out.push('\\');
-            out.push(c);
+            out.push(char::from(bytes[i]));
         }
+        i += len;
     }
     out.push_str(&head[kept_from..]);
     let end = start + truncate_chars(&out[start..], DIMENSION_VALUE_MAX_CHARS).len();
@@ -194,6 +208,32 @@ pub fn write_dimension_value(raw: &str, out: &mut String) -> bool {
     }
     cut
 }
+
+/// What becomes of a character in a dimension value.
+#[derive(Clone, Copy, PartialEq)]
+enum Class {
+    /// Kept as it is.
+    Plain,
+    /// Escaped with a backslash: `\`, `"`, `,`, `=` and space.
+    Escaped,
+    /// Unicode category C (controls and the like): a run of them becomes one `_`.
+    Other,
+}
+
+/// [`Class`] of each ASCII character.
+const ASCII_CLASS: [Class; 256] = {
+    let mut classes = [Class::Other; 256];
+    let mut b = 0;
+    while b < 128 {
+        classes[b] = match b as u8 {
+            b'\\' | b'"' | b',' | b'=' | b' ' => Class::Escaped,
+            0..=0x1f | 0x7f => Class::Other,
+            _ => Class::Plain,
+        };
+        b += 1;
+    }
+    classes
+};
 
 /// Whether `bytes` are sections joined by `.` that normalising leaves as they are: none empty,
 /// the first starting with a `first_start` byte, later ones with a `later_start` byte, every

@@ -109,3 +109,64 @@ fn dimension_values_escape_and_never_end_in_a_lone_backslash() {
     assert_eq!(out.len(), 2 + 250);
     assert!(!write_dimension_value("plain", &mut out));
 }
+
+/// The value rule character by character, as it was written before values were classed byte
+/// by byte: the reference the property test holds [`write_dimension_value`] to.
+fn write_dimension_value_by_chars(raw: &str, out: &mut String) -> bool {
+    let simple = raw.len() <= DIMENSION_VALUE_MAX_CHARS
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'\\' | b'"' | b',' | b'='));
+    if simple {
+        out.push_str(raw);
+        return false;
+    }
+    let start = out.len();
+    let head = truncate_chars(raw, DIMENSION_VALUE_MAX_CHARS);
+    let mut cut = head.len() < raw.len();
+    // Runs of characters kept as they are go out whole.
+    let mut in_control_run = false;
+    let mut kept_from = 0;
+    for (i, c) in head.char_indices() {
+        let escaped = matches!(c, '\\' | '"' | ',' | '=' | ' ');
+        let other = !escaped && is_unicode_other(c);
+        if !escaped && !other {
+            in_control_run = false;
+            continue;
+        }
+        out.push_str(&head[kept_from..i]);
+        kept_from = i + c.len_utf8();
+        if other {
+            if !in_control_run {
+                out.push('_');
+            }
+            in_control_run = true;
+        } else {
+            in_control_run = false;
+            out.push('\\');
+            out.push(c);
+        }
+    }
+    out.push_str(&head[kept_from..]);
+    let end = start + truncate_chars(&out[start..], DIMENSION_VALUE_MAX_CHARS).len();
+    cut |= end < out.len();
+    out.truncate(end);
+    let escaped = &out[start..];
+    let trailing_backslashes = escaped.bytes().rev().take_while(|&b| b == b'\\').count();
+    if trailing_backslashes % 2 == 1 && trailing_backslashes < escaped.chars().count() {
+        out.pop();
+    }
+    cut
+}
+
+proptest::proptest! {
+    #[test]
+    fn values_classed_by_byte_are_values_by_character(
+        raw in "[a-zA-Z0-9 ,=\"\\\\/._\t\n\u{7f}\u{85}\u{200b}é東😀\u{e000}-]{0,20}|[a-z\\\\ ]{245,255}",
+    ) {
+        let (mut by_bytes, mut by_chars) = (String::from("k="), String::from("k="));
+        let cut = write_dimension_value(&raw, &mut by_bytes);
+        proptest::prop_assert_eq!(cut, write_dimension_value_by_chars(&raw, &mut by_chars));
+        proptest::prop_assert_eq!(by_bytes, by_chars);
+    }
+}
