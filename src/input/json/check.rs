@@ -155,6 +155,9 @@ fn walk<R: Read>(stream: &mut JsonStream<R>, level: Level) -> Result<(), StreamE
                 return Err(unexpected(stream, "`:` after a field name"));
             }
             stream.bump();
+        } else {
+            // Most of a file: its entries, many at a time.
+            stream.skip_items()?;
         }
         walk(stream, inner)?;
     }

@@ -158,6 +158,16 @@ impl<R: Read> JsonStream<R> {
         }
     }
 
+    /// Steps over list items each followed by a comma, as many as the text read so far holds
+    /// and [`validate::items_len`](super::validate::items_len) accepts; the stream then stands
+    /// at the next item (or where it stood).
+    pub fn skip_items(&mut self) -> Result<(), StreamError> {
+        self.peek()?;
+        let len = super::validate::items_len(self.text().as_bytes());
+        self.advance(len);
+        Ok(())
+    }
+
     /// Hands `parse` the unread text (it starts with the next value) and whether it is all
     /// there is, until `parse` has what it needs: the parsed value and the bytes it took, or a
     /// syntax error. An error at the very end of the text read so far (serde_json calls some

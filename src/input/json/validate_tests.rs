@@ -44,6 +44,43 @@ fn json_text() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
+    /// The plain run found sixteen bytes at a time is the one found byte by byte.
+    #[test]
+    fn plain_runs_are_found_whatever_the_width(
+        bytes in proptest::collection::vec(
+            prop_oneof![Just(b'"'), Just(b'\\'), Just(0x1fu8), Just(0x20u8), Just(0x7fu8), 0x80u8..=0xff, b'a'..=b'z'],
+            0..40,
+        ),
+        plain in 0usize..40,
+    ) {
+        let mut text = vec![b'a'; plain];
+        text.extend_from_slice(&bytes);
+        let by_bytes = text.iter().take_while(|&&b| b >= 0x20 && b != b'"' && b != b'\\').count();
+        prop_assert_eq!(plain_run(&text), by_bytes);
+        prop_assert_eq!(plain_run_by_words(&text), by_bytes);
+    }
+
+    /// A run of list items ends where the items that end in a comma do.
+    #[test]
+    fn items_end_after_the_last_comma_that_follows_a_value(
+        items in proptest::collection::vec(json_text(), 0..5),
+        last in "[ ,\\]x]{0,3}",
+    ) {
+        let mut text = String::new();
+        let mut expected = 0;
+        for item in &items {
+            text.push_str(item);
+            text.push_str(" ,\n");
+            expected = text.len();
+        }
+        text.push_str(&last);
+        // Past the whitespace after the last comma; nothing after it starts a value.
+        if expected > 0 {
+            expected = text.len() - text[expected..].trim_start().len();
+        }
+        prop_assert_eq!(items_len(text.as_bytes()), expected, "{:?}", text);
+    }
+
     /// Whatever the text, a yes is serde_json's yes, ending at the same byte.
     #[test]
     fn every_value_it_accepts_serde_json_accepts_to_the_same_end(
