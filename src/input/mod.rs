@@ -83,7 +83,7 @@ enum Opening {
     Results(results::Opened),
 }
 
-/// The whole-file checks of JSON documents (see [`json::check_whole`]), their files opened: a
+/// The whole-file checks of JSON documents (see [`json::check_file`]), their files opened: a
 /// syntax error anywhere is a usage error, and nothing may be printed or sent before they pass.
 /// They can run while the same files are read and encoded.
 #[derive(Default)]
@@ -92,7 +92,7 @@ pub struct WholeChecks(Vec<(Arc<str>, std::fs::File)>);
 impl WholeChecks {
     pub fn run(self) -> Result<()> {
         for (name, file) in self.0 {
-            json::check_whole(&name, file)?;
+            json::check_file(&name, file)?;
         }
         Ok(())
     }

@@ -82,6 +82,15 @@ fn results_format(text: &[u8]) -> Option<&'static str> {
     None
 }
 
+/// [`check_whole`] of a file, a large list of entries checked in two halves at once (see
+/// [`halves`](super::halves)), anything else, or anything the halves do not pass, in one go.
+pub fn check_file(name: &str, file: std::fs::File) -> anyhow::Result<()> {
+    if super::halves::well_formed_in_halves(&file) {
+        return Ok(());
+    }
+    check_whole(name, file)
+}
+
 /// Reads the whole of a document's file once and says where it is not well-formed JSON (UTF-8
 /// included): a usage error, before anything is sent. The pass finds each entry's extent as the
 /// reader does, building nothing; a number out of range (`1e309`) is well-formed, and refused
@@ -118,7 +127,7 @@ pub fn check_whole(name: &str, file: impl Read) -> anyhow::Result<()> {
 /// Where a value lies in the document: the document itself, a field of the object form (its
 /// `metrics` list may be any size), or an entry, which is taken at once.
 #[derive(Clone, Copy, PartialEq)]
-enum Level {
+pub(super) enum Level {
     Document,
     Field,
     Entry,
@@ -126,7 +135,7 @@ enum Level {
 
 /// Steps over one value: a list or object above the entries element by element, an entry (or
 /// any other value) at once, as the reader takes it (at most its 16 MiB).
-fn walk<R: Read>(stream: &mut JsonStream<R>, level: Level) -> Result<(), StreamError> {
+pub(super) fn walk<R: Read>(stream: &mut JsonStream<R>, level: Level) -> Result<(), StreamError> {
     let (close, inner) = match (stream.peek()?, level) {
         (Some(b'['), Level::Document | Level::Field) => (b']', Level::Entry),
         (Some(b'{'), Level::Document) => (b'}', Level::Field),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::Sink;
 use crate::model::{Code, Metric, Origin, Position, Refusal, Value};
-pub use check::{check_start, check_whole};
+pub use check::{check_file, check_start};
 use entry::{json_dimensions, json_histogram, json_metric, why_not, JsonMetric, SparePairs};
 use slice::{raw_extent, Parsed};
 use stream::{JsonStream, StreamError, Unread};
@@ -18,6 +18,7 @@ use stream::{JsonStream, StreamError, Unread};
 mod check;
 mod entry;
 mod fields;
+mod halves;
 mod slice;
 mod stream;
 #[cfg(test)]
