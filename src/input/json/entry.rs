@@ -303,7 +303,5 @@ fn set_pairs<'a>(
         len += 1;
     }
     let room = MAX_SPARE_PAIRS.saturating_sub(spare.0.len());
-    let left_over = pairs.len() - len;
-    spare.0.extend(pairs.drain(len..).take(room.min(left_over)));
-    pairs.truncate(len);
+    spare.0.extend(pairs.drain(len..).take(room));
 }

@@ -8,9 +8,9 @@
 const ONES: u64 = u64::MAX / 255;
 const HIGH_BITS: u64 = ONES << 7;
 
-/// The length of the well-formed JSON value at the very start of `text` (UTF-8), when the value ends
-/// before `text` does (a value that reaches its end may go on: `12` of `123`); `None` when it
-/// is not well-formed, or may go on, or `text` starts with whitespace.
+/// The length of the well-formed JSON value at the very start of `text` (UTF-8), when the
+/// value ends before `text` does (a value that reaches its end may go on: `12` of `123`);
+/// `None` when it is not well-formed, or may go on, or `text` starts with whitespace.
 pub fn value_len(text: &[u8]) -> Option<usize> {
     // One bit per open list (0) or object (1), the innermost lowest; deeper texts are left to
     // serde_json.
