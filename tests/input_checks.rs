@@ -137,6 +137,44 @@ fn a_large_file_broken_at_its_end_sends_and_prints_nothing() {
     assert_eq!(out.stdout, "", "no line printed");
 }
 
+/// A large list is checked in two halves at once: a break in the first half is found as
+/// exactly as one at the end, and a well-formed file whose `},` near the middle stand inside
+/// strings is read whole.
+#[test]
+fn large_files_are_checked_in_halves_as_exactly_as_whole() {
+    let dir = Workdir::new("large-halves");
+    let entry = |i: usize| {
+        format!(
+            "{{\"name\": \"m{}\", \"value\": {i}, \"dimensions\": {{\"k\": \"a}}, b\"}}}}",
+            i % 7
+        )
+    };
+    let mut entries: Vec<String> = (0..40_000).map(entry).collect();
+    let whole = format!("[{}]\n", entries.join(",\n"));
+    assert!(whole.len() > 2 << 20, "large enough to be split");
+    dir.write("whole.json", &whole);
+    let out = dir.cli().args(["--dry-run", "--input", "whole.json"]).run();
+    out.expect_code(0);
+    assert_eq!(out.stdout.lines().count(), 40_000, "every entry was read");
+    entries[5_000].push_str(" x");
+    dir.write("broken.json", &format!("[{}]\n", entries.join(",\n")));
+    let server = FakeDynatrace::accepting();
+    let out = dir
+        .cli()
+        .credentials(server.url(), TOKEN)
+        .args(["--input", "broken.json"])
+        .run();
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains(
+            "broken.json is not well-formed JSON at line 5001 column 61: expected `,` or the end"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
+
 #[test]
 fn a_load_tests_results_given_to_input_are_sent_to_results() {
     let dir = Workdir::new("results-to-input");
