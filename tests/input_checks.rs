@@ -118,34 +118,25 @@ fn a_large_file_broken_at_its_end_sends_and_prints_nothing() {
     let text = format!("[{}\n", entries.join(",\n"));
     assert!(text.len() > 256 << 10, "over the inline size");
     dir.write("big.json", &text);
-    let server = FakeDynatrace::accepting();
-    let out = dir
-        .cli()
-        .credentials(server.url(), TOKEN)
-        .args(["--input", "big.json"])
-        .run();
-    out.expect_code(2);
+    let stderr = refused_before_sending(&dir, "big.json");
     assert!(
-        out.stderr
-            .contains("big.json is not well-formed JSON at line 40001 column 1: expected `,` or the end of the list"),
-        "{}",
-        out.stderr
+        stderr.contains("big.json is not well-formed JSON at line 40001 column 1: expected `,` or the end of the list"),
+        "{stderr}"
     );
-    assert!(server.requests().is_empty(), "nothing was sent");
     let out = dir.cli().args(["--dry-run", "--input", "big.json"]).run();
     out.expect_code(2);
     assert_eq!(out.stdout, "", "no line printed");
 }
 
 /// A large list is checked in two halves at once: a break in the first half is found as
-/// exactly as one at the end, and a well-formed file whose `},` near the middle stand inside
+/// exactly as one at the end, and a well-formed file whose `},{` near the middle stand inside
 /// strings is read whole.
 #[test]
 fn large_files_are_checked_in_halves_as_exactly_as_whole() {
     let dir = Workdir::new("large-halves");
     let entry = |i: usize| {
         format!(
-            "{{\"name\": \"m{}\", \"value\": {i}, \"dimensions\": {{\"k\": \"a}}, b\"}}}}",
+            "{{\"name\": \"m{}\", \"value\": {i}, \"dimensions\": {{\"k\": \"a}},{{b\"}}}}",
             i % 7
         )
     };
@@ -158,21 +149,27 @@ fn large_files_are_checked_in_halves_as_exactly_as_whole() {
     assert_eq!(out.stdout.lines().count(), 40_000, "every entry was read");
     entries[5_000].push_str(" x");
     dir.write("broken.json", &format!("[{}]\n", entries.join(",\n")));
+    let stderr = refused_before_sending(&dir, "broken.json");
+    assert!(
+        stderr.contains(
+            "broken.json is not well-formed JSON at line 5001 column 61: expected `,` or the end"
+        ),
+        "{stderr}"
+    );
+}
+
+/// Sends `file` to a Dynatrace that accepts everything: a usage error (exit 2) before any
+/// request. Returns what was printed to stderr.
+fn refused_before_sending(dir: &Workdir, file: &str) -> String {
     let server = FakeDynatrace::accepting();
     let out = dir
         .cli()
         .credentials(server.url(), TOKEN)
-        .args(["--input", "broken.json"])
+        .args(["--input", file])
         .run();
     out.expect_code(2);
-    assert!(
-        out.stderr.contains(
-            "broken.json is not well-formed JSON at line 5001 column 61: expected `,` or the end"
-        ),
-        "{}",
-        out.stderr
-    );
     assert!(server.requests().is_empty(), "nothing was sent");
+    out.stderr
 }
 
 #[test]

@@ -19,18 +19,21 @@ pub fn classic_metric_key(raw: &str) -> Option<String> {
 /// made valid.
 pub fn write_metric_key(raw: &str, out: &mut String) -> bool {
     // Most keys are valid as they are.
-    if raw.len() <= METRIC_KEY_MAX_CHARS
-        && valid_sections(
-            raw.bytes(),
-            is_metric_key_first_start_byte,
-            |b| b.is_ascii_alphanumeric() || b == b'_',
-            is_metric_key_char,
-        )
-    {
+    if raw.len() <= METRIC_KEY_MAX_CHARS && is_valid_metric_key(raw) {
         out.push_str(raw);
         return true;
     }
     write_metric_key_by_rules(raw, out)
+}
+
+/// Whether normalising leaves `key` as it is (its length aside).
+fn is_valid_metric_key(key: &str) -> bool {
+    valid_sections(
+        key.bytes(),
+        is_metric_key_first_start_byte,
+        |b| b.is_ascii_alphanumeric() || b == b'_',
+        is_metric_key_char,
+    )
 }
 
 /// [`write_metric_key`] rule by rule, for any key.
@@ -48,24 +51,17 @@ fn write_metric_key_by_rules(raw: &str, out: &mut String) -> bool {
 
 /// [`write_metric_key`] of `prefix.raw`, where `prefix` is a key that normalising leaves as it
 /// is (see [`is_plain_metric_key`]): only `raw` is normalised.
-pub fn write_prefixed_metric_key(prefix: &str, raw: &str, out: &mut String) -> bool {
+pub fn write_prefixed_metric_key(prefix: &str, raw: &str, out: &mut String) {
     debug_assert!(is_plain_metric_key(prefix));
     let room = METRIC_KEY_MAX_CHARS - prefix.len() - 1;
     out.push_str(prefix);
     write_later_sections(truncate_chars(raw, room).split('.'), out);
-    true
 }
 
 /// A prefix [`write_prefixed_metric_key`] takes: one that normalising leaves as it is, short
 /// enough to leave room for a name after it.
 pub fn is_plain_metric_key(prefix: &str) -> bool {
-    prefix.len() < METRIC_KEY_MAX_CHARS / 2
-        && valid_sections(
-            prefix.bytes(),
-            is_metric_key_first_start_byte,
-            |b| b.is_ascii_alphanumeric() || b == b'_',
-            is_metric_key_char,
-        )
+    prefix.len() < METRIC_KEY_MAX_CHARS / 2 && is_valid_metric_key(prefix)
 }
 
 /// Every later section of a metric key that is not empty, each after a `.`.

@@ -69,7 +69,8 @@ pub fn write_full_metric_key(
     written.push_str(raw);
     let start = out.len();
     let written_ok = if prefixed && !prefix.is_empty() && is_plain_metric_key(prefix) {
-        write_prefixed_metric_key(prefix, raw, out)
+        write_prefixed_metric_key(prefix, raw, out);
+        true
     } else {
         write_metric_key(written, out)
     };

@@ -1,11 +1,12 @@
 //! The whole-file check of a large list in two halves at once. A large file's reading and
 //! encoding wait for the check after their first payloads, so the check's time is the run's
-//! time; split in two, it takes about half. The file is split at a comma after an entry's `}`
-//! near its middle: the first half must end right after an entry of the list, the second go on
-//! from that comma to the list's end. That the first half ends there is what makes the split
-//! sound (a `},` inside a string leaves it inside that string, and it does not end there), so
-//! when either half fails, whatever the reason, the caller checks the file whole, which says
-//! what is wrong and where.
+//! time; split in two, it takes about half. The file is split near its middle at a comma
+//! between a `}` and a `{`, where one entry ends and the next starts: the first half must end
+//! right after an entry of the list, the second go on from that comma to the list's end. That
+//! the first half ends there is what makes the split sound (a `},{` inside a string, or between
+//! objects nested in an entry, leaves it inside those, and it does not end there), so when
+//! either half fails, whatever the reason, the caller checks the file whole, which says what is
+//! wrong and where.
 
 use std::fs::File;
 use std::io::Read;
@@ -45,19 +46,23 @@ fn stream(file: &File, at: u64, end: u64) -> JsonStream<Part<'_>> {
     JsonStream::new(Part { file, at, end })
 }
 
-/// The offset of the first `,` after a `}` (whitespace between them allowed) at or after
-/// `middle`.
+/// The offset of the first `,` between a `}` and a `{` (whitespace around it allowed) at or
+/// after `middle`: a member of an entry is followed by its name (`},"name"`), the next entry by
+/// its `{`.
 fn split_point(file: &File, middle: u64) -> Option<u64> {
     let mut window = vec![0; SPLIT_SEARCH];
     let read = file.read_at(&mut window, middle).ok()?;
     let window = &window[..read];
-    let mut closes = memchr::memchr_iter(b'}', window);
-    closes.find_map(|close| {
-        let after = window[close + 1..]
+    let next_token = |from: usize| {
+        let skipped = window[from..]
             .iter()
             .position(|b| !b.is_ascii_whitespace())?;
-        let comma = close + 1 + after;
-        (window[comma] == b',').then_some(middle + comma as u64)
+        Some(from + skipped)
+    };
+    memchr::memchr_iter(b'}', window).find_map(|close| {
+        let comma = next_token(close + 1)?;
+        let open = next_token(comma + 1)?;
+        (window[comma] == b',' && window[open] == b'{').then_some(middle + comma as u64)
     })
 }
 
@@ -153,6 +158,13 @@ mod tests {
         let text = entries(30_000, "x y");
         assert!(text.len() as u64 > SPLIT_FROM);
         assert!(well_formed_in_halves(&file_of(&text)));
+        // Dimensions before the other fields: their `},` is not where an entry ends.
+        let dimensions_first = text.replace(
+            r#"{"name": "m", "value": 1, "dimensions": {"k": "x y"}}"#,
+            r#"{"dimensions": {"k": "x y"}, "name": "m", "value": 1}"#,
+        );
+        assert_ne!(dimensions_first, text);
+        assert!(well_formed_in_halves(&file_of(&dimensions_first)));
     }
 
     #[test]
@@ -164,9 +176,9 @@ mod tests {
         assert!(!well_formed_in_halves(&file_of(&broken_head)));
         let object = format!("{{\"metrics\": {text}}}");
         assert!(!well_formed_in_halves(&file_of(&object)));
-        // The first `},` after the middle is inside a string: the first half ends in it, and
+        // The first `},{` after the middle is inside a string: the first half ends in it, and
         // fails; the whole check passes the file.
-        let strings = entries(30_000, "a}, b");
+        let strings = entries(30_000, "a},{b");
         assert!(!well_formed_in_halves(&file_of(&strings)));
         assert!(super::super::check_file("m.json", file_of(&strings)).is_ok());
         assert!(super::super::check_file("m.json", file_of(&broken_tail)).is_err());
